@@ -1,0 +1,1 @@
+"""The mail port: notifications to referrers, workers and coordinators."""

@@ -1,0 +1,1 @@
+"""The workbook port: the register's tabs."""

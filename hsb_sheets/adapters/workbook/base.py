@@ -1,0 +1,168 @@
+"""The workbook port: read tabs, and write appends and keyed updates in one batch.
+
+Rows are addressed by the value of a key column (a case id, a response id), never by a row number,
+because coordinators sort, filter and insert rows while jobs run. Every value is text: a form
+answer such as ``=HYPERLINK(...)`` is stored as the characters typed, never as a formula.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from hsb_sheets.domain.tabs import TabSpec
+from hsb_sheets.errors import WorkbookError
+
+
+@dataclass
+class Table:
+    """A tab as read: its header and its rows, every row padded to the header's width."""
+
+    name: str
+    header: list[str]
+    rows: list[list[str]]
+
+    def index(self, column: str) -> int:
+        """Position of a column; WorkbookError if the header lacks it."""
+        try:
+            return self.header.index(column)
+        except ValueError:
+            raise WorkbookError(
+                f"The '{self.name}' tab has no '{column}' column. Run 'hsb-sheets setup' to repair it."
+            ) from None
+
+    def column(self, name: str) -> list[str]:
+        """Every value of one column, top to bottom."""
+        i = self.index(name)
+        return [row[i] for row in self.rows]
+
+    def records(self) -> Iterator[dict[str, str]]:
+        """Each row as a mapping of header to value."""
+        for row in self.rows:
+            yield dict(zip(self.header, row, strict=False))
+
+
+@dataclass(frozen=True)
+class Append:
+    """A new row at the bottom of a tab; columns not given are left blank."""
+
+    tab: str
+    values: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Update:
+    """New values for some columns of the one row whose ``key_column`` holds ``key``."""
+
+    tab: str
+    key_column: str
+    key: str
+    values: Mapping[str, str]
+
+
+@dataclass
+class WriteBatch:
+    """Everything one step of a job writes, applied all together or not at all."""
+
+    appends: list[Append] = field(default_factory=list)
+    updates: list[Update] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.appends or self.updates)
+
+    def extend(self, other: WriteBatch) -> None:
+        """Add another batch's writes after this one's."""
+        self.appends.extend(other.appends)
+        self.updates.extend(other.updates)
+
+
+class Workbook(Protocol):
+    """The register. Implementations: ``xlsx`` (local file), ``memory`` (tests)."""
+
+    def session(self) -> AbstractContextManager[None]:
+        """Hold the register exclusively for a job run, so two runs never interleave."""
+        ...
+
+    def ensure_tabs(self, specs: Sequence[TabSpec]) -> list[str]:
+        """Create missing tabs and add missing header columns; say what was changed."""
+        ...
+
+    def read(self, tabs: Sequence[str]) -> dict[str, Table]:
+        """Read whole tabs; WorkbookError if one is missing."""
+        ...
+
+    def write(self, batch: WriteBatch) -> None:
+        """Apply a batch atomically; WorkbookError (and nothing written) if a key or column is unknown."""
+        ...
+
+
+def check_unique_keys(table: Table, key_column: str) -> dict[str, int]:
+    """Map each key to its row position; WorkbookError if a key is on two rows."""
+    positions: dict[str, int] = {}
+    i = table.index(key_column)
+    for position, row in enumerate(table.rows):
+        key = row[i].strip()
+        if not key:
+            continue
+        if key in positions:
+            raise WorkbookError(
+                f"The '{table.name}' tab has '{key}' on two rows; remove one so jobs know which to update."
+            )
+        positions[key] = position
+    return positions
+
+
+def apply_batch(tables: Mapping[str, Table], batch: WriteBatch) -> None:
+    """Apply a batch to tables in memory, checking everything before changing anything.
+
+    Shared by adapters that hold a whole workbook in memory (xlsx and the in-memory fake).
+    """
+    planned: list[tuple[Table, int, dict[int, str]]] = []
+    key_positions: dict[tuple[str, str], dict[str, int]] = {}
+    for update in batch.updates:
+        table = _table(tables, update.tab)
+        cache_key = (update.tab, update.key_column)
+        if cache_key not in key_positions:
+            key_positions[cache_key] = check_unique_keys(table, update.key_column)
+        position = key_positions[cache_key].get(update.key)
+        if position is None:
+            raise WorkbookError(f"The '{update.tab}' tab has no row with {update.key_column} '{update.key}'.")
+        planned.append((table, position, {table.index(c): v for c, v in update.values.items()}))
+    new_rows: list[tuple[Table, list[str]]] = []
+    for append in batch.appends:
+        table = _table(tables, append.tab)
+        row = [""] * len(table.header)
+        for column, value in append.values.items():
+            row[table.index(column)] = value
+        new_rows.append((table, row))
+    for table, position, cells in planned:
+        for index, value in cells.items():
+            table.rows[position][index] = value
+    for table, row in new_rows:
+        table.rows.append(row)
+
+
+def _table(tables: Mapping[str, Table], name: str) -> Table:
+    if name not in tables:
+        raise WorkbookError(f"The register has no '{name}' tab. Run 'hsb-sheets setup' to create it.")
+    return tables[name]
+
+
+def ensure_in_memory(tables: dict[str, Table], specs: Sequence[TabSpec]) -> list[str]:
+    """Create missing tabs and append missing columns to headers; return what changed."""
+    changes = []
+    for spec in specs:
+        table = tables.get(spec.name)
+        if table is None:
+            tables[spec.name] = Table(spec.name, list(spec.header), [])
+            changes.append(f"created tab '{spec.name}'")
+            continue
+        for column in spec.header:
+            if column not in table.header:
+                table.header.append(column)
+                for row in table.rows:
+                    row.append("")
+                changes.append(f"added column '{column}' to '{spec.name}'")
+    return changes

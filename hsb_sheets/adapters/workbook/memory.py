@@ -1,0 +1,48 @@
+"""An in-memory register for unit tests: it records outcomes rather than calls."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from hsb_sheets.adapters.workbook.base import Table, WriteBatch, apply_batch, ensure_in_memory
+from hsb_sheets.domain.tabs import TabSpec
+from hsb_sheets.errors import WorkbookError
+
+
+class MemoryWorkbook:
+    """Tabs held in a dict; reads return copies so callers cannot change the store by accident."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, Table] = {}
+        self.writes = 0
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Exclusive use for one run."""
+        with self._lock:
+            yield
+
+    def ensure_tabs(self, specs: Sequence[TabSpec]) -> list[str]:
+        """Create missing tabs and header columns."""
+        with self._lock:
+            return ensure_in_memory(self.tables, specs)
+
+    def read(self, tabs: Sequence[str]) -> dict[str, Table]:
+        """Copies of the named tabs."""
+        with self._lock:
+            missing = [t for t in tabs if t not in self.tables]
+            if missing:
+                raise WorkbookError(f"The register has no '{missing[0]}' tab. Run 'hsb-sheets setup'.")
+            return {t: copy.deepcopy(self.tables[t]) for t in tabs}
+
+    def write(self, batch: WriteBatch) -> None:
+        """Apply a batch to a copy, then swap it in: all or nothing."""
+        with self._lock:
+            staged = copy.deepcopy(self.tables)
+            apply_batch(staged, batch)
+            self.tables = staged
+            self.writes += 1

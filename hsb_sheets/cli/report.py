@@ -1,0 +1,49 @@
+"""Printing job reports without personal data: counts, case ids, routes."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.table import Table
+
+from hsb_sheets.adapters.workbook.base import WriteBatch
+from hsb_sheets.cli.common import console
+from hsb_sheets.services.intake import IntakeReport
+
+
+def print_intake(report: IntakeReport) -> None:
+    """One summary of an intake run."""
+    verb = "would register" if report.dry_run else "registered"
+    console.print(
+        f"intake: {verb} {len(report.registered)} referral(s), {report.issues} intake issue(s); "
+        f"{report.already_ingested} response(s) already ingested."
+    )
+    if report.routes:
+        routes = ", ".join(f"{route} {count}" for route, count in sorted(report.routes.items()))
+        console.print(f"  routes: {routes}")
+    if report.possible_duplicates:
+        console.print(f"  possible duplicates flagged for a coordinator: {report.possible_duplicates}")
+    if report.dry_run:
+        print_planned(report.planned)
+        return
+    d = report.delivery
+    console.print(f"  emails: {len(d.sent)} sent, {len(d.failed)} failed, {len(d.waiting)} waiting to retry")
+
+
+def print_planned(batch: WriteBatch) -> None:
+    """What a dry run would write, per tab, and which notifications it would queue."""
+    table = Table(title="Dry run: nothing was written or sent")
+    table.add_column("Tab")
+    table.add_column("New rows", justify="right")
+    table.add_column("Updated rows", justify="right")
+    appends = Counter(a.tab for a in batch.appends)
+    updates = Counter(u.tab for u in batch.updates)
+    for tab in sorted(set(appends) | set(updates)):
+        table.add_row(tab, str(appends[tab]), str(updates[tab]))
+    console.print(table)
+    for append in batch.appends:
+        if append.tab == "Outbox":
+            console.print(
+                f"  would send: {append.values['Kind']} to the {append.values['Recipient role']}"
+                f" {append.values.get('Case ID') or ''}".rstrip()
+            )

@@ -1,0 +1,61 @@
+"""``triage FILE``: validate and route a CSV of responses, with no side effects."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from hsb_sheets.cli.common import AppState, console
+from hsb_sheets.cli.rule_source import current_rules
+from hsb_sheets.services.triage import read_csv_rows, triage_rows
+
+
+def _parse_today(_: click.Context, __: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("use the form YYYY-MM-DD") from None
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--today", callback=_parse_today, help="Received date for rows without a Timestamp (YYYY-MM-DD)."
+)
+@click.pass_obj
+def triage(state: AppState, file: Path, output: str, today: date | None) -> None:
+    """Validate and route every response in FILE (headers: question titles or field ids)."""
+    source = current_rules(state)
+    header, rows = read_csv_rows(file)
+    results = triage_rows(
+        source.form, source.table, header, rows, today or datetime.now().date(), source.locale
+    )
+    if output == "json":
+        click.echo(json.dumps(results, indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"Triage of {file.name} (rules from {source.origin})")
+    for column in ("Row", "Valid", "Service", "Route", "Meeting", "Tools", "Flags / problems"):
+        table.add_column(column)
+    for result in results:
+        if result["valid"]:
+            d = result["decision"]
+            table.add_row(
+                str(result["row"]),
+                "yes",
+                d["service"],
+                d["route"],
+                d["meeting"] or "",
+                ", ".join(d["assessment_tools"]),
+                ", ".join(d["flags"]),
+            )
+        else:
+            problems = "\n".join(e["message"] for e in result["errors"])
+            table.add_row(str(result["row"]), "[red]no[/red]", "", "", "", "", problems)
+    console.print(table)

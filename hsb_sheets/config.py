@@ -1,0 +1,160 @@
+"""Settings: a TOML file in the workspace plus environment overrides, checked with clear errors.
+
+Deployment settings live here (backends, paths, mail transport). Service policy that coordinators
+own (date locale, register link, and later office hours) lives in the register's Settings tab.
+
+Environment overrides take the form ``HSB_SHEETS_<SECTION>_<KEY>``, for example
+``HSB_SHEETS_MAIL_SMTP_PORT=2525``; the SMTP password is only ever read from
+``HSB_SHEETS_SMTP_PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from hsb_sheets.errors import ConfigError
+
+SETTINGS_FILE = "hsb-sheets.toml"
+ENV_PREFIX = "HSB_SHEETS_"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WorkbookSettings(_Section):
+    """Where the register is."""
+
+    backend: Literal["local"] = "local"
+    path: str = "register.xlsx"
+    lock_timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
+
+
+class MailSettings(_Section):
+    """How notifications leave."""
+
+    backend: Literal["eml", "smtp"] = "eml"
+    sender: str = "hsb-service@example.gov.uk"
+    outbox: str = "outbox"
+    smtp_host: str = "localhost"
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 25
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str = ""
+    smtp_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+
+    @field_validator("sender")
+    @classmethod
+    def _sender_is_address(cls, value: str) -> str:
+        if "@" not in value or value.startswith("@") or value.endswith("@"):
+            raise ValueError("must be an email address")
+        return value
+
+
+class ServiceSettings(_Section):
+    """The service's own choices that IT sets once."""
+
+    timezone: str = "Europe/London"
+    form_definition: str = ""
+    routing_seed: str = ""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("is not a time zone name such as Europe/London") from None
+        return value
+
+
+class Settings(_Section):
+    """All settings of one workspace."""
+
+    workbook: WorkbookSettings = WorkbookSettings()
+    mail: MailSettings = MailSettings()
+    service: ServiceSettings = ServiceSettings()
+    base_dir: Path = Path(".")
+
+    def resolve(self, relative: str) -> Path:
+        """A path from the settings, relative to the settings file's folder."""
+        path = Path(relative).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
+    @property
+    def smtp_password(self) -> str | None:
+        """The SMTP password, from the environment only (never from a file in the workspace)."""
+        return os.environ.get(ENV_PREFIX + "SMTP_PASSWORD") or None
+
+
+def _environment_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    overrides: dict[str, dict[str, str]] = {}
+    sections = {"WORKBOOK": "workbook", "MAIL": "mail", "SERVICE": "service"}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        rest = name[len(ENV_PREFIX) :]
+        section, _, key = rest.partition("_")
+        if section in sections and key:
+            overrides.setdefault(sections[section], {})[key.lower()] = value
+    return overrides
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
+    return f"Settings in {source} are not valid: " + "; ".join(parts) + "."
+
+
+def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and check a settings file; ConfigError names what to fix."""
+    environ = os.environ if environ is None else environ
+    if not path.exists():
+        raise ConfigError(
+            f"No settings file at {path}. Run 'hsb-sheets init DIR' to make a workspace, "
+            f"or pass --config PATH."
+        )
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as problem:
+        raise ConfigError(f"{path} is not valid TOML: {problem}.") from None
+    for section, values in _environment_overrides(environ).items():
+        data.setdefault(section, {})
+        if isinstance(data[section], dict):
+            data[section].update(values)
+    data["base_dir"] = path.resolve().parent
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as problem:
+        raise ConfigError(_describe(problem, str(path))) from None
+
+
+DEFAULT_SETTINGS_TOML = """\
+# hsb-sheets workspace settings. Paths are relative to this file.
+# Every key can be overridden from the environment: HSB_SHEETS_<SECTION>_<KEY>.
+
+[workbook]
+backend = "local"                # the register is an .xlsx workbook on disk
+path = "register.xlsx"
+
+[mail]
+backend = "eml"                  # "eml": write .eml files to the outbox folder; "smtp": send them
+sender = "hsb-service@example.gov.uk"
+outbox = "outbox"
+smtp_host = "localhost"
+smtp_port = 25
+smtp_security = "none"           # "none", "starttls" or "tls"
+smtp_username = ""               # the password is read from HSB_SHEETS_SMTP_PASSWORD only
+
+[service]
+timezone = "Europe/London"
+"""

@@ -1,0 +1,1 @@
+"""The pure core: the protocol as data and functions. No I/O, no Google or openpyxl imports."""

@@ -1,0 +1,27 @@
+"""Audit log rows: what a job did, when, to which case, by which rules. Never personal data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from hsb_sheets.adapters.workbook.base import Append
+from hsb_sheets.domain.register_rows import format_time
+from hsb_sheets.domain.tabs import AUDIT_LOG, CASE_ID
+
+
+def audit(
+    when: datetime, job: str, action: str, case_id: str = "", rule_ids: Iterable[str] = (), detail: str = ""
+) -> Append:
+    """One append to the Audit log."""
+    return Append(
+        AUDIT_LOG,
+        {
+            "Time": format_time(when),
+            "Job": job,
+            "Action": action,
+            CASE_ID: case_id,
+            "Rule IDs": ", ".join(rule_ids),
+            "Detail": detail,
+        },
+    )

@@ -1,0 +1,31 @@
+"""What a use case needs, handed over by bootstrap: ports, the form, templates and a clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from hsb_sheets.adapters.mail.base import Mailer
+from hsb_sheets.adapters.workbook.base import Workbook
+from hsb_sheets.domain.form import FormDefinition
+from hsb_sheets.services.templates import Templates
+
+
+@dataclass
+class Context:
+    """The wired application for one command."""
+
+    form: FormDefinition
+    workbook: Workbook
+    mailer: Mailer
+    templates: Templates
+    sender: str
+    timezone: ZoneInfo
+    routing_seed: tuple[list[str], list[list[str]]]
+    clock: Callable[[], datetime]
+
+    def now(self) -> datetime:
+        """The local time now, naive, in the service's time zone."""
+        return self.clock().astimezone(self.timezone).replace(tzinfo=None)

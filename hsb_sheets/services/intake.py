@@ -1,0 +1,141 @@
+"""The intake job: ingest each new form response once, as a case or as an intake issue."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hsb_sheets.adapters.workbook.base import Append, WriteBatch
+from hsb_sheets.domain.intake import CaseNumbers, DuplicateIndex, IntakePlan, plan_intake
+from hsb_sheets.domain.register_rows import issue_row, known_children, referral_row
+from hsb_sheets.domain.responses import map_columns, read_responses
+from hsb_sheets.domain.tabs import (
+    AUDIT_LOG,
+    CASE_ID,
+    FORM_RESPONSES,
+    INTAKE_ISSUES,
+    REFERRALS,
+    RESPONSE_ID,
+    ROUTING_RULES,
+    SETTINGS,
+)
+from hsb_sheets.services.audit import audit
+from hsb_sheets.services.context import Context
+from hsb_sheets.services.notifications import (
+    ACKNOWLEDGEMENT,
+    INTAKE_ISSUE,
+    DeliveryReport,
+    deliver_pending,
+    queue,
+)
+from hsb_sheets.services.policy import read_policy
+from hsb_sheets.services.rule_source import rules_from_tab
+
+JOB = "intake"
+
+
+@dataclass
+class IntakeReport:
+    """What one intake run did (or, in a dry run, would do)."""
+
+    registered: list[str] = field(default_factory=list)
+    routes: Counter[str] = field(default_factory=Counter)
+    issues: int = 0
+    already_ingested: int = 0
+    possible_duplicates: int = 0
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    planned: WriteBatch = field(default_factory=WriteBatch)
+    dry_run: bool = False
+
+
+def intake_batch(ctx: Context, plan: IntakePlan) -> WriteBatch:
+    """The register writes for a plan: rows, queued notifications and audit entries, in one batch."""
+    now = ctx.now()
+    batch = WriteBatch()
+    for referral in plan.referrals:
+        decision = referral.assessment.decision
+        batch.appends.append(Append(REFERRALS, referral_row(ctx.form, referral)))
+        batch.appends.append(
+            audit(
+                now,
+                JOB,
+                "referral registered",
+                referral.case_id,
+                decision.rules_fired,
+                f"route {decision.route}; service {decision.service}",
+            )
+        )
+        if referral.assessment.duplicate_of:
+            batch.appends.append(
+                audit(
+                    now,
+                    JOB,
+                    "possible duplicate flagged",
+                    referral.case_id,
+                    detail="same child as " + ", ".join(referral.assessment.duplicate_of),
+                )
+            )
+        referrer = referral.assessment.response.text("referrer_email")
+        batch.appends.append(
+            queue(ACKNOWLEDGEMENT, referral.case_id, referral.case_id, "referrer", referrer, now)
+        )
+    for issue in plan.issues:
+        batch.appends.append(Append(INTAKE_ISSUES, issue_row(issue)))
+        batch.appends.append(
+            audit(
+                now,
+                JOB,
+                "intake issue recorded",
+                detail=f"response {issue.row.response_id}, form row {issue.row.sheet_row}: "
+                f"{len(issue.errors)} problem(s)",
+            )
+        )
+        if issue.tell:
+            batch.appends.append(queue(INTAKE_ISSUE, issue.row.response_id, "", "referrer", issue.tell, now))
+    return batch
+
+
+def run_intake(
+    ctx: Context, *, dry_run: bool = False, sleep: Callable[[float], None] = time.sleep
+) -> IntakeReport:
+    """Read the register, plan, write everything in one batch, then deliver queued emails.
+
+    Nothing is written if the form columns or the routing rules are broken: both are checked, and
+    every decision is made, before the first write.
+    """
+    with ctx.workbook.session():
+        tables = ctx.workbook.read(
+            [FORM_RESPONSES, REFERRALS, INTAKE_ISSUES, ROUTING_RULES, SETTINGS, AUDIT_LOG]
+        )
+        policy = read_policy(tables[SETTINGS])
+        table = rules_from_tab(ctx.form, tables[ROUTING_RULES])
+        responses_tab, referrals, issues = tables[FORM_RESPONSES], tables[REFERRALS], tables[INTAKE_ISSUES]
+        columns = map_columns(ctx.form, responses_tab.header, timestamp_required=True)
+        responses = read_responses(columns, responses_tab.rows, policy.date_locale)
+        ingested = set(referrals.column(RESPONSE_ID)) | set(issues.column(RESPONSE_ID))
+        plan = plan_intake(
+            ctx.form,
+            table,
+            responses,
+            ingested - {""},
+            DuplicateIndex(known_children(referrals.records(), ctx.form, policy.date_locale)),
+            CaseNumbers(referrals.column(CASE_ID) + tables[AUDIT_LOG].column(CASE_ID)),
+            policy.date_locale,
+        )
+        report = IntakeReport(
+            registered=[r.case_id for r in plan.referrals],
+            routes=Counter(r.assessment.decision.route for r in plan.referrals),
+            issues=len(plan.issues),
+            already_ingested=plan.already_ingested,
+            possible_duplicates=sum(1 for r in plan.referrals if r.assessment.duplicate_of),
+            planned=intake_batch(ctx, plan),
+            dry_run=dry_run,
+        )
+        if dry_run:
+            return report
+        if report.planned:
+            ctx.workbook.write(report.planned)
+        report.delivery = deliver_pending(ctx, policy, JOB, sleep=sleep)
+        return report

@@ -1,0 +1,190 @@
+"""The Outbox tab as a ledger: notifications are queued as ``pending`` rows, then sent once.
+
+A job queues a notification in the same write as the change that causes it. Delivery sends each
+pending row and marks it ``sent`` (with the provider's message id) or ``failed`` (with the reason).
+A crash between sending and marking leaves the row pending; the resend carries the same Message-ID
+(and the ``.eml`` outbox recognises the file it already wrote), so nothing is delivered twice
+without being recognisably the same message.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from hsb_sheets.adapters.mail.base import Email, Mailer
+from hsb_sheets.adapters.workbook.base import Append, Table, Update, WriteBatch
+from hsb_sheets.domain.register_rows import format_time
+from hsb_sheets.domain.tabs import CASE_ID, INTAKE_ISSUES, OUTBOX, REFERRALS, RESPONSE_ID
+from hsb_sheets.errors import MailError
+from hsb_sheets.services.audit import audit
+from hsb_sheets.services.context import Context
+from hsb_sheets.services.policy import Policy
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+ACKNOWLEDGEMENT = "acknowledgement"
+INTAKE_ISSUE = "intake_issue"
+FLUSH_EVERY = 20  # ledger writes during a long delivery, so a crash resends at most this many
+
+
+def queue(kind: str, subject_id: str, case_id: str, role: str, recipient: str, now: datetime) -> Append:
+    """An Outbox row for a notification to send; its key makes it unique."""
+    return Append(
+        OUTBOX,
+        {
+            "Key": f"{kind}|{subject_id}",
+            CASE_ID: case_id,
+            "Kind": kind,
+            "Recipient role": role,
+            "Recipient": recipient,
+            "State": PENDING,
+            "Created at": format_time(now),
+        },
+    )
+
+
+@dataclass
+class DeliveryReport:
+    """What a delivery pass did."""
+
+    sent: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Register rows a notification may draw on, by key."""
+
+    referrals: Mapping[str, Mapping[str, str]]
+    issues: Mapping[str, Mapping[str, str]]
+
+
+Builder = Callable[[Context, Policy, Mapping[str, str], Lookup], Email | None]
+
+
+def _acknowledgement(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lookup) -> Email | None:
+    referral = lookup.referrals.get(entry[CASE_ID])
+    if referral is None:
+        return None
+    context = {
+        "referrer_name": referral.get("Referrer name", ""),
+        "case_id": entry[CASE_ID],
+        "service_name": policy.service_name,
+    }
+    return Email(
+        key=entry["Key"],
+        sender=ctx.sender,
+        to=(entry["Recipient"],),
+        subject=ctx.templates.render("email/acknowledgement.subject.j2", **context).strip(),
+        text=ctx.templates.render("email/acknowledgement.txt.j2", **context),
+        html=ctx.templates.render("email/acknowledgement.html.j2", **context),
+    )
+
+
+def _intake_issue(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lookup) -> Email | None:
+    response_id = entry["Key"].split("|", 1)[1]
+    issue = lookup.issues.get(response_id)
+    if issue is None:
+        return None
+    context = {
+        "reasons": [line for line in issue.get("Reasons", "").splitlines() if line.strip()],
+        "submitted": issue.get("Received", ""),
+        "service_name": policy.service_name,
+    }
+    return Email(
+        key=entry["Key"],
+        sender=ctx.sender,
+        to=(entry["Recipient"],),
+        subject=ctx.templates.render("email/intake_issue.subject.j2", **context).strip(),
+        text=ctx.templates.render("email/intake_issue.txt.j2", **context),
+        html=ctx.templates.render("email/intake_issue.html.j2", **context),
+    )
+
+
+BUILDERS: dict[str, Builder] = {ACKNOWLEDGEMENT: _acknowledgement, INTAKE_ISSUE: _intake_issue}
+
+
+def send_with_retry(
+    mailer: Mailer,
+    email: Email,
+    attempts: int = 3,
+    base_delay: float = 0.5,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str:
+    """Send, retrying transient failures with exponential backoff and full jitter."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return mailer.send(email)
+        except MailError as problem:
+            if not problem.transient or attempt == attempts:
+                raise
+            sleep(random.uniform(0, base_delay * 2 ** (attempt - 1)))
+    raise AssertionError("unreachable")
+
+
+def _index(table: Table, key: str) -> dict[str, dict[str, str]]:
+    return {record[key]: record for record in table.records() if record.get(key)}
+
+
+def deliver_pending(
+    ctx: Context, policy: Policy, job: str, sleep: Callable[[float], None] = time.sleep
+) -> DeliveryReport:
+    """Send every pending notification once and record the outcome in the Outbox."""
+    tables = ctx.workbook.read([OUTBOX, REFERRALS, INTAKE_ISSUES])
+    lookup = Lookup(_index(tables[REFERRALS], CASE_ID), _index(tables[INTAKE_ISSUES], RESPONSE_ID))
+    report = DeliveryReport()
+    batch = WriteBatch()
+    processed = 0
+    for entry in tables[OUTBOX].records():
+        if entry.get("State") != PENDING:
+            continue
+        processed += 1
+        key, kind = entry["Key"], entry.get("Kind", "")
+        builder = BUILDERS.get(kind)
+        email = builder(ctx, policy, entry, lookup) if builder else None
+        if email is None:
+            _record(batch, ctx, job, entry, FAILED, error="nothing on the register to build it from")
+            report.failed.append(key)
+            continue
+        try:
+            message_id = send_with_retry(ctx.mailer, email, sleep=sleep)
+        except MailError as problem:
+            state = PENDING if problem.transient else FAILED
+            _record(batch, ctx, job, entry, state, error=str(problem))
+            (report.waiting if problem.transient else report.failed).append(key)
+        else:
+            _record(batch, ctx, job, entry, SENT, message_id=message_id)
+            report.sent.append(key)
+        if processed % FLUSH_EVERY == 0:
+            ctx.workbook.write(batch)
+            batch = WriteBatch()
+    ctx.workbook.write(batch)
+    return report
+
+
+def _record(
+    batch: WriteBatch,
+    ctx: Context,
+    job: str,
+    entry: Mapping[str, str],
+    state: str,
+    *,
+    message_id: str = "",
+    error: str = "",
+) -> None:
+    now = ctx.now()
+    values = {"State": state, "Error": error}
+    if state == SENT:
+        values.update({"Sent at": format_time(now), "Message ID": message_id})
+    batch.updates.append(Update(OUTBOX, "Key", entry["Key"], values))
+    if entry.get("Kind") == INTAKE_ISSUE and state != PENDING:
+        told = f"Yes, {format_time(now)}" if state == SENT else f"No: {error}"
+        batch.updates.append(
+            Update(INTAKE_ISSUES, RESPONSE_ID, entry["Key"].split("|", 1)[1], {"Referrer told": told})
+        )
+    action = {SENT: "email sent", FAILED: "email failed", PENDING: "email will be retried"}[state]
+    batch.appends.append(audit(now, job, action, entry.get(CASE_ID, ""), detail=entry.get("Kind", "")))

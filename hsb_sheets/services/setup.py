@@ -1,0 +1,41 @@
+"""Create or repair the register: tabs, header rows, the seeded routing rules and settings."""
+
+from __future__ import annotations
+
+from hsb_sheets.adapters.workbook.base import Append, WriteBatch
+from hsb_sheets.domain.facts import fact_catalogue
+from hsb_sheets.domain.rules import RuleTable, parse_rule_table
+from hsb_sheets.domain.tabs import ROUTING_RULES, SETTINGS, all_tab_specs
+from hsb_sheets.services.audit import audit
+from hsb_sheets.services.context import Context
+from hsb_sheets.services.policy import missing_settings
+
+
+def setup_register(ctx: Context) -> list[str]:
+    """Make the register match the tab specs; seed rules and settings when absent. Safe to rerun."""
+    header, rows = ctx.routing_seed
+    seed_table(ctx, header, rows)  # never seed a table that does not pass its own checks
+    changes = ctx.workbook.ensure_tabs(all_tab_specs(ctx.form, tuple(header)))
+    with ctx.workbook.session():
+        tables = ctx.workbook.read([ROUTING_RULES, SETTINGS])
+        batch = WriteBatch()
+        rules = tables[ROUTING_RULES]
+        if not any(any(cell.strip() for cell in row) for row in rules.rows):
+            for row in rows:
+                batch.appends.append(Append(ROUTING_RULES, dict(zip(header, row, strict=False))))
+            changes.append(f"seeded {len(rows)} routing rules")
+        settings = missing_settings(tables[SETTINGS])
+        if settings:
+            batch.appends.extend(settings)
+            changes.append(f"added {len(settings)} settings with their defaults")
+        if changes:
+            batch.appends.append(
+                audit(ctx.now(), "setup", "register set up", detail="; ".join(changes)[:500])
+            )
+        ctx.workbook.write(batch)
+    return changes
+
+
+def seed_table(ctx: Context, header: list[str], rows: list[list[str]]) -> RuleTable:
+    """Parse the shipped seed table (RuleTableError if it is broken)."""
+    return parse_rule_table(header, rows, fact_catalogue(ctx.form))

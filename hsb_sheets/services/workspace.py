@@ -1,0 +1,56 @@
+"""Local workspaces: a folder with settings, the register workbook and an outbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hsb_sheets.adapters.workbook.base import Append, WriteBatch
+from hsb_sheets.config import DEFAULT_SETTINGS_TOML, SETTINGS_FILE
+from hsb_sheets.domain.responses import map_columns, read_responses
+from hsb_sheets.domain.tabs import FORM_RESPONSES
+from hsb_sheets.services.audit import audit
+from hsb_sheets.services.context import Context
+
+
+def create_workspace(directory: Path) -> Path:
+    """Make the folder and its settings file (kept if already there); return the settings path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    settings_file = directory / SETTINGS_FILE
+    if not settings_file.exists():
+        settings_file.write_text(DEFAULT_SETTINGS_TOML, encoding="utf-8")
+    (directory / "outbox").mkdir(exist_ok=True)
+    return settings_file
+
+
+def import_responses(
+    ctx: Context, header: list[str], rows: list[list[str]], locale: str = "en-GB"
+) -> tuple[int, int]:
+    """Append responses (a CSV export, or demo data) to "Form responses 1" as Google Forms would.
+
+    Headers may be question titles or field ids. A response already in the tab (same fingerprint)
+    is not added again. Returns (added, already there).
+    """
+    columns = map_columns(ctx.form, header, timestamp_required=True)
+    incoming = read_responses(columns, rows, locale)
+    with ctx.workbook.session():
+        tab = ctx.workbook.read([FORM_RESPONSES])[FORM_RESPONSES]
+        present_columns = map_columns(ctx.form, tab.header, timestamp_required=True)
+        present = {r.response_id for r in read_responses(present_columns, tab.rows, locale)}
+        batch = WriteBatch()
+        added = 0
+        for response in incoming:
+            if response.response_id in present:
+                continue
+            present.add(response.response_id)
+            values = {tab.header[present_columns.timestamp or 0]: response.timestamp}
+            for field_id, text in response.answers.items():
+                if field_id in present_columns.fields:
+                    values[tab.header[present_columns.fields[field_id]]] = text
+            batch.appends.append(Append(FORM_RESPONSES, values))
+            added += 1
+        if added:
+            batch.appends.append(
+                audit(ctx.now(), "import", "responses imported", detail=f"{added} response(s)")
+            )
+            ctx.workbook.write(batch)
+    return added, len(incoming) - added

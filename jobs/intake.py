@@ -1,0 +1,12 @@
+"""Run the intake job once: ``python -m jobs.intake`` (settings from HSB_SHEETS_CONFIG or ./hsb-sheets.toml)."""
+
+from hsb_sheets.cli import cli
+
+
+def main() -> None:
+    """Run intake with the configured settings."""
+    cli(["run", "--job", "intake"], prog_name="hsb-sheets")
+
+
+if __name__ == "__main__":
+    main()
