@@ -79,7 +79,7 @@ def is_valid_email(address: str) -> bool:
 
 
 def _uk_phone_ok(text: str) -> bool:
-    digits = _PHONE_JUNK.sub("", text).replace("(0)", "")
+    digits = _PHONE_JUNK.sub("", text.replace("(0)", ""))
     if digits.startswith("+44"):
         digits = "0" + digits[3:]
     elif digits.startswith("0044"):
