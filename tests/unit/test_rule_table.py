@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hsb_sheets.domain.facts import FactKind
+from hsb_sheets.domain.facts import FactKind, FactValue
 from hsb_sheets.domain.rules import RuleTable, parse_rule_table
 from hsb_sheets.errors import RuleTableError
 from hsb_sheets.services.rule_source import read_rule_csv
@@ -100,7 +100,7 @@ def test_blank_rows_are_ignored_and_negation_works(rules_csv: Csv, catalogue: di
     header, rows = edited(rules_csv, "REC-2", "child_area", "not Cambridgeshire")
     rows.insert(3, [""] * len(header))
     table = parse_rule_table(header, rows, catalogue)
-    facts = {name: False for name in catalogue} | {
+    facts: dict[str, FactValue] = {name: False for name in catalogue} | {
         "age": 10,
         "level": "healthy",
         "child_area": "Peterborough",
