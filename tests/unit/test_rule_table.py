@@ -100,11 +100,8 @@ def test_blank_rows_are_ignored_and_negation_works(rules_csv: Csv, catalogue: di
     header, rows = edited(rules_csv, "REC-2", "child_area", "not Cambridgeshire")
     rows.insert(3, [""] * len(header))
     table = parse_rule_table(header, rows, catalogue)
-    facts: dict[str, FactValue] = {name: False for name in catalogue} | {
-        "age": 10,
-        "level": "healthy",
-        "child_area": "Peterborough",
-    }
+    facts: dict[str, FactValue] = dict.fromkeys(catalogue, False)
+    facts.update(age=10, level="healthy", child_area="Peterborough")
     assert table.decide(facts).recording_system == "CAPITA"
 
 
