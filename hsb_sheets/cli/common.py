@@ -10,7 +10,7 @@ from hsb_sheets.bootstrap import build_context
 from hsb_sheets.config import SETTINGS_FILE, Settings, load_settings
 from hsb_sheets.services.context import Context
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 class AppState:

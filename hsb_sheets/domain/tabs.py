@@ -111,7 +111,9 @@ OUTBOX_SPEC = TabSpec(
     ),
     key="Key",
 )
-AUDIT_LOG_SPEC = TabSpec(AUDIT_LOG, system=("Time", "Job", "Action", CASE_ID, "Rule IDs", "Detail"))
+AUDIT_LOG_SPEC = TabSpec(
+    AUDIT_LOG, system=("Time", "Job", "Action", CASE_ID, RESPONSE_ID, "Rule IDs", "Detail")
+)
 
 
 def form_responses_spec(form: FormDefinition) -> TabSpec:

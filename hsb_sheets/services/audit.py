@@ -7,13 +7,19 @@ from datetime import datetime
 
 from hsb_sheets.adapters.workbook.base import Append
 from hsb_sheets.domain.register_rows import format_time
-from hsb_sheets.domain.tabs import AUDIT_LOG, CASE_ID
+from hsb_sheets.domain.tabs import AUDIT_LOG, CASE_ID, RESPONSE_ID
 
 
 def audit(
-    when: datetime, job: str, action: str, case_id: str = "", rule_ids: Iterable[str] = (), detail: str = ""
+    when: datetime,
+    job: str,
+    action: str,
+    case_id: str = "",
+    rule_ids: Iterable[str] = (),
+    detail: str = "",
+    response_id: str = "",
 ) -> Append:
-    """One append to the Audit log."""
+    """One append to the Audit log (the response id is a fingerprint, never the response itself)."""
     return Append(
         AUDIT_LOG,
         {
@@ -21,6 +27,7 @@ def audit(
             "Job": job,
             "Action": action,
             CASE_ID: case_id,
+            RESPONSE_ID: response_id,
             "Rule IDs": ", ".join(rule_ids),
             "Detail": detail,
         },

@@ -65,6 +65,7 @@ def intake_batch(ctx: Context, plan: IntakePlan) -> WriteBatch:
                 referral.case_id,
                 decision.rules_fired,
                 f"route {decision.route}; service {decision.service}",
+                response_id=referral.row.response_id,
             )
         )
         if referral.assessment.duplicate_of:
@@ -88,8 +89,8 @@ def intake_batch(ctx: Context, plan: IntakePlan) -> WriteBatch:
                 now,
                 JOB,
                 "intake issue recorded",
-                detail=f"response {issue.row.response_id}, form row {issue.row.sheet_row}: "
-                f"{len(issue.errors)} problem(s)",
+                detail=f"form row {issue.row.sheet_row}: {len(issue.errors)} problem(s)",
+                response_id=issue.row.response_id,
             )
         )
         if issue.tell:
@@ -114,7 +115,12 @@ def run_intake(
         responses_tab, referrals, issues = tables[FORM_RESPONSES], tables[REFERRALS], tables[INTAKE_ISSUES]
         columns = map_columns(ctx.form, responses_tab.header, timestamp_required=True)
         responses = read_responses(columns, responses_tab.rows, policy.date_locale)
-        ingested = set(referrals.column(RESPONSE_ID)) | set(issues.column(RESPONSE_ID))
+        # The Audit log is append-only: a response stays ingested even if a coordinator deletes its row.
+        ingested = (
+            set(referrals.column(RESPONSE_ID))
+            | set(issues.column(RESPONSE_ID))
+            | set(tables[AUDIT_LOG].column(RESPONSE_ID))
+        )
         plan = plan_intake(
             ctx.form,
             table,
