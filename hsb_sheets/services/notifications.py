@@ -159,7 +159,7 @@ def deliver_pending(
         else:
             _record(batch, ctx, job, entry, SENT, message_id=message_id)
             report.sent.append(key)
-        if processed % FLUSH_EVERY == 0:
+        if processed % FLUSH_EVERY == 0 and not ctx.mailer.resend_is_harmless:
             ctx.workbook.write(batch)
             batch = WriteBatch()
     ctx.workbook.write(batch)

@@ -43,11 +43,10 @@ def test_a_crash_while_saving_leaves_the_register_intact(
     register.write(WriteBatch(appends=[Append("Cases", {"Case ID": "HSB-2026-0001"})]))
     before = register.path.read_bytes()
 
-    def crash(self: openpyxl.Workbook, filename: str) -> None:
-        Path(filename).write_bytes(b"half a workbook")
+    def crash(fd: int) -> None:  # the temporary file is written, then the disk fails
         raise OSError("disk full")
 
-    monkeypatch.setattr(openpyxl.Workbook, "save", crash)
+    monkeypatch.setattr("hsb_sheets.adapters.workbook.xlsx.os.fsync", crash)
     with pytest.raises(OSError):
         register.write(WriteBatch(appends=[Append("Cases", {"Case ID": "HSB-2026-0002"})]))
     monkeypatch.undo()

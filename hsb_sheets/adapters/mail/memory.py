@@ -9,6 +9,8 @@ from hsb_sheets.errors import MailError
 class MemoryMailer:
     """Keeps every email it is given; can be told to fail the next sends."""
 
+    resend_is_harmless = False
+
     def __init__(self) -> None:
         self.sent: list[Email] = []
         self.fail_next = 0

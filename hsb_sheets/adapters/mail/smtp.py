@@ -25,6 +25,8 @@ class SmtpSettings:
 class SmtpMailer:
     """One connection per send: jobs send few emails, and a fresh connection never goes stale."""
 
+    resend_is_harmless = False
+
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
 

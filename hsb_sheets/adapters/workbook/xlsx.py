@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -21,7 +22,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from hsb_sheets.adapters.workbook.base import Table, WriteBatch, apply_batch, check_unique_keys
+from hsb_sheets.adapters.workbook.base import Table, WriteBatch, check_unique_keys
+from hsb_sheets.adapters.workbook.ooxml import Package, PackageError
 from hsb_sheets.domain.tabs import TabSpec
 from hsb_sheets.errors import WorkbookError
 
@@ -56,17 +58,22 @@ def set_text(sheet: Worksheet, row: int, column: int, value: str) -> None:
 
 
 class XlsxWorkbook:
-    """The register in an ``.xlsx`` file, locked for the length of a session."""
+    """The register in an ``.xlsx`` file, locked for the length of a session.
+
+    Structure (tabs, headers, formatting) is managed with openpyxl; the frequent data reads and
+    writes go through :mod:`ooxml`, which patches only the sheets that change.
+    """
 
     def __init__(self, path: Path, lock_timeout: float = 60.0) -> None:
         self.path = Path(path)
         self._lock = FileLock(str(self.path) + ".lock", timeout=lock_timeout)
-        self._book: OpenpyxlBook | None = None
+        self._package: Package | None = None
+        self._tables: dict[str, Table] = {}
         self._depth = 0
 
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
-        """Hold the file lock and keep the loaded workbook between reads and writes."""
+        """Hold the file lock, and keep what was read between reads and writes."""
         try:
             self._lock.acquire()
         except Timeout:
@@ -79,44 +86,50 @@ class XlsxWorkbook:
         finally:
             self._depth -= 1
             if self._depth == 0:
-                self._book = None
+                self._forget()
             self._lock.release()
 
-    def _load(self) -> OpenpyxlBook:
-        if self._book is not None:
-            return self._book
+    def _forget(self) -> None:
+        self._package = None
+        self._tables = {}
+
+    def _load(self) -> Package:
+        if self._package is not None:
+            return self._package
         if not self.path.exists():
             raise WorkbookError(f"There is no register at {self.path}. Run 'hsb-sheets init' first.")
         try:
-            book = load_workbook(self.path)
-        except Exception as problem:  # openpyxl raises many kinds for a damaged file
+            self._package = Package(self.path.read_bytes())
+        except PackageError:
             raise WorkbookError(
-                f"{self.path.name} cannot be opened as a workbook ({type(problem).__name__})."
+                f"{self.path.name} cannot be opened as a workbook; restore it from a backup."
             ) from None
-        if self._depth:
-            self._book = book
-        return book
+        return self._package
 
-    def _save(self, book: OpenpyxlBook) -> None:
+    def _replace_file(self, content: bytes) -> None:
+        """Write to a temporary file beside the register, flush it to disk, then rename over it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix=".register-", suffix=".xlsx", dir=self.path.parent)
-        os.close(fd)
         try:
-            book.save(temporary)
-            with open(temporary, "rb") as fh:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(content)
+                fh.flush()
                 os.fsync(fh.fileno())
             os.replace(temporary, self.path)
         except BaseException:
-            self._book = None  # the copy in memory no longer matches the file
+            self._forget()  # what is in memory no longer matches the file
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
             raise
 
     def ensure_tabs(self, specs: Sequence[TabSpec]) -> list[str]:
-        """Create the file, missing tabs and missing header columns."""
+        """Create the file, missing tabs and missing header columns (with openpyxl)."""
         with self.session():
             if self.path.exists():
-                book = self._load()
+                try:
+                    book = load_workbook(self.path)
+                except Exception:  # openpyxl raises many kinds for a damaged file
+                    raise WorkbookError(f"{self.path.name} cannot be opened as a workbook.") from None
             else:
                 book = OpenpyxlBook()
                 assert book.active is not None
@@ -142,53 +155,87 @@ class XlsxWorkbook:
                             changes.append(f"added column '{column}' to '{spec.name}'")
                 sheet.freeze_panes = "A2"
             if changes or not self.path.exists():
-                self._save(book)
+                buffer = io.BytesIO()
+                book.save(buffer)
+                self._replace_file(buffer.getvalue())
+            self._forget()
             return changes
 
-    def _table(self, book: OpenpyxlBook, name: str) -> Table:
-        if name not in book.sheetnames:
-            raise WorkbookError(f"The register has no '{name}' tab. Run 'hsb-sheets setup' to create it.")
-        sheet = book[name]
-        rows = [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        header = rows[0] if rows else []
-        while header and not header[-1]:
-            header.pop()
-        width = len(header)
-        body = [(r + [""] * width)[:width] for r in rows[1:]]
-        return Table(name, header, body)
+    def _table(self, name: str) -> Table:
+        if name not in self._tables:
+            package = self._load()
+            if name not in package.sheet_parts:
+                raise WorkbookError(f"The register has no '{name}' tab. Run 'hsb-sheets setup' to create it.")
+            rows = package.values(name)
+            header = rows[0] if rows else []
+            while header and not header[-1]:
+                header.pop()
+            width = len(header)
+            body = [(r + [""] * width)[:width] for r in rows[1:]]
+            self._tables[name] = Table(name, header, body, read_rows=len(body))
+        return self._tables[name]
 
     def read(self, tabs: Sequence[str]) -> dict[str, Table]:
-        """Read whole tabs as text."""
+        """Read whole tabs as text (copies: callers may change them freely)."""
         with self.session():
-            book = self._load()
-            return {name: self._table(book, name) for name in tabs}
+            result = {}
+            for name in tabs:
+                table = self._table(name)
+                result[name] = Table(
+                    name, list(table.header), [row[:] for row in table.rows], len(table.rows)
+                )
+            return result
 
     def write(self, batch: WriteBatch) -> None:
-        """Check the whole batch, apply it to the workbook and replace the file in one step."""
+        """Check the whole batch, patch the changed sheets and replace the file in one step."""
         if not batch:
             return
         with self.session():
-            book = self._load()
             names = {w.tab for w in batch.appends} | {w.tab for w in batch.updates}
-            tables = {name: self._table(book, name) for name in names}
-            apply_batch(tables, batch)  # raises before anything changes if a key or column is wrong
-            for update in batch.updates:
-                table = tables[update.tab]
-                position = check_unique_keys(table, update.key_column)[update.key]
-                for column, value in update.values.items():
-                    set_text(book[update.tab], position + 2, table.index(column) + 1, value)
+            staged = {name: self._table(name) for name in names}
+            before = {name: len(table.rows) for name, table in staged.items()}
+            cells: dict[str, dict[tuple[int, int], str]] = {name: {} for name in names}
+            positions: dict[tuple[str, str], dict[str, int]] = {}
+            for update in batch.updates:  # resolve every key before anything changes
+                table = staged[update.tab]
+                index_key = (update.tab, update.key_column)
+                if index_key not in positions:
+                    positions[index_key] = check_unique_keys(table, update.key_column)
+                if update.key not in positions[index_key]:
+                    raise WorkbookError(
+                        f"The '{update.tab}' tab has no row with {update.key_column} '{update.key}'."
+                    )
+                for column in update.values:
+                    table.index(column)
             for append in batch.appends:
-                table = tables[append.tab]
-                sheet = book[append.tab]
-                row = _last_used_row(sheet) + 1
+                for column in append.values:
+                    staged[append.tab].index(column)
+            for update in batch.updates:
+                position = positions[(update.tab, update.key_column)][update.key]
+                table = staged[update.tab]
+                for column, value in update.values.items():
+                    cells[update.tab][(position + 2, table.index(column) + 1)] = value
+            next_row = {name: _last_used_row(staged[name], before[name]) + 1 for name in names}
+            for append in batch.appends:
+                table = staged[append.tab]
+                row = next_row[append.tab]
+                next_row[append.tab] += 1
                 for column, value in append.values.items():
-                    set_text(sheet, row, table.index(column) + 1, value)
-            self._save(book)
+                    cells[append.tab][(row, table.index(column) + 1)] = value
+            package = self._load()
+            try:
+                for name, changes in cells.items():
+                    package.set_cells(name, changes)
+                self._replace_file(package.to_bytes())
+            except BaseException:
+                self._forget()
+                raise
+            self._tables = {}  # re-read from the patched package when next asked
 
 
-def _last_used_row(sheet: Worksheet) -> int:
-    """The last row holding any value (openpyxl's max_row also counts formatted empty rows)."""
-    row = sheet.max_row
-    while row > 1 and all(c.value in (None, "") for c in sheet[row]):
+def _last_used_row(table: Table, rows_read: int) -> int:
+    """The sheet row of the last row holding any value (blank rows at the end are reused)."""
+    row = rows_read
+    while row > 0 and not any(table.rows[row - 1]):
         row -= 1
-    return row
+    return row + 1

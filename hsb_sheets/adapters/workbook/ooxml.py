@@ -1,0 +1,251 @@
+"""A fast reader and patcher for the cell data of an ``.xlsx`` package (lxml over the sheet XML).
+
+openpyxl rebuilds a whole workbook on every load and save, which takes seconds for a register of a
+few thousand cases. Jobs only read values, append rows and change a few cells, so this module reads
+the sheet XML directly and, on save, rewrites only the sheets that changed, copying every other
+part (styles, dropdowns, conditional formats, other tabs) unchanged. Values are written as inline
+strings: text, never formulas.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+_N = {"m": MAIN}
+_C, _ROW, _V, _IS, _T = (f"{{{MAIN}}}{tag}" for tag in ("c", "row", "v", "is", "t"))
+_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
+# Characters XML 1.0 cannot hold (a pasted control character must not break the register).
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+class PackageError(Exception):
+    """The file is not an xlsx package this module can read."""
+
+
+def column_letters(index: int) -> str:
+    """1 -> A, 27 -> AA."""
+    letters = ""
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def column_index(letters: str) -> int:
+    """A -> 1, AA -> 27."""
+    number = 0
+    for char in letters:
+        number = number * 26 + ord(char) - 64
+    return number
+
+
+def _text(element: etree._Element) -> str:
+    """The text of every <t> inside an element (rich text has several runs)."""
+    return "".join(str(t) for t in element.itertext(_T))
+
+
+def _number_text(raw: str) -> str:
+    try:
+        value = float(raw)
+    except ValueError:
+        return raw
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
+@dataclass
+class Sheet:
+    """One worksheet's XML tree, with an index of its row elements by row number."""
+
+    part: str
+    root: etree._Element
+    data: etree._Element
+    rows: dict[int, etree._Element] = field(default_factory=dict)
+    changed: bool = False
+
+
+class Package:
+    """An opened .xlsx: every part as bytes, and worksheets parsed on demand."""
+
+    def __init__(self, content: bytes) -> None:
+        try:
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                self.parts = {info.filename: archive.read(info) for info in archive.infolist()}
+            self.sheet_parts = self._sheet_parts()
+        except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError) as problem:
+            raise PackageError(type(problem).__name__) from None
+        self._sheets: dict[str, Sheet] = {}
+        self._shared: list[str] | None = None
+
+    def _sheet_parts(self) -> dict[str, str]:
+        workbook = etree.fromstring(self.parts["xl/workbook.xml"])
+        rels = etree.fromstring(self.parts["xl/_rels/workbook.xml.rels"])
+        targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{{{PKG_REL}}}Relationship")}
+        result = {}
+        for sheet in workbook.iterfind("m:sheets/m:sheet", _N):
+            target = targets.get(sheet.get(f"{{{REL}}}id"), "")
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+            result[sheet.get("name", "")] = part
+        return result
+
+    @property
+    def sheet_names(self) -> list[str]:
+        """Tab names in workbook order."""
+        return list(self.sheet_parts)
+
+    def _shared_strings(self) -> list[str]:
+        if self._shared is None:
+            raw = self.parts.get("xl/sharedStrings.xml")
+            root = etree.fromstring(raw) if raw else None
+            self._shared = [] if root is None else [_text(si) for si in root.iterfind("m:si", _N)]
+        return self._shared
+
+    def sheet(self, name: str) -> Sheet:
+        """The parsed worksheet (KeyError if there is no such tab)."""
+        if name not in self._sheets:
+            part = self.sheet_parts[name]
+            root = etree.fromstring(self.parts[part], etree.XMLParser(huge_tree=True))
+            data = root.find("m:sheetData", _N)
+            if data is None:
+                raise PackageError("sheetData missing")
+            sheet = Sheet(part, root, data)
+            position = 0
+            for row in data.iterchildren(_ROW):
+                position = int(row.get("r") or position + 1)
+                sheet.rows[position] = row
+            self._sheets[name] = sheet
+        return self._sheets[name]
+
+    def _value(self, cell: etree._Element) -> str:
+        kind = cell.get("t", "n")
+        if kind == "inlineStr":
+            inline = cell.find(_IS)
+            return "" if inline is None else _text(inline)
+        v = cell.find(_V)
+        raw = "" if v is None or v.text is None else v.text
+        if kind == "s":
+            return self._shared_strings()[int(raw)] if raw else ""
+        if kind == "b":
+            return "TRUE" if raw == "1" else "FALSE"
+        if kind in ("str", "e"):
+            return raw
+        return _number_text(raw) if raw else ""
+
+    def values(self, name: str) -> list[list[str]]:
+        """Every row of a tab as text, from row 1 to the last row present; gaps become empty rows."""
+        sheet = self.sheet(name)
+        if not sheet.rows:
+            return []
+        result: list[list[str]] = [[] for _ in range(max(sheet.rows))]
+        for number, row in sheet.rows.items():
+            cells: list[str] = []
+            column = 0
+            for cell in row.iterchildren(_C):
+                ref = cell.get("r")
+                m = _CELL_REF.fullmatch(ref) if ref else None
+                column = column_index(m[1]) if m else column + 1
+                if column > len(cells):
+                    cells.extend([""] * (column - len(cells)))
+                cells[column - 1] = self._value(cell)
+            result[number - 1] = cells
+        return result
+
+    def set_cells(self, name: str, cells: Mapping[tuple[int, int], str]) -> None:
+        """Write text into cells by (row, column), creating rows and cells in order as needed."""
+        sheet = self.sheet(name)
+        by_row: dict[int, dict[int, str]] = {}
+        for (row_number, column), value in cells.items():
+            by_row.setdefault(row_number, {})[column] = value
+        for number in sorted(by_row):
+            element = sheet.rows.get(number)
+            if element is None:
+                element = self._new_row(sheet, number)
+            for column, value in sorted(by_row[number].items()):
+                self._write_cell(element, number, column, value)
+        sheet.changed = bool(cells) or sheet.changed
+
+    def _new_row(self, sheet: Sheet, number: int) -> etree._Element:
+        row = etree.Element(_ROW, r=str(number))
+        later = [n for n in sheet.rows if n > number]
+        if later:
+            sheet.rows[min(later)].addprevious(row)
+        else:
+            sheet.data.append(row)
+        sheet.rows[number] = row
+        return row
+
+    def _write_cell(self, row: etree._Element, number: int, column: int, value: str) -> None:
+        ref = f"{column_letters(column)}{number}"
+        cell = None
+        following = None
+        for existing in row.iterchildren(_C):
+            m = _CELL_REF.fullmatch(existing.get("r", ""))
+            if m is None:
+                continue
+            at = column_index(m[1])
+            if at == column:
+                cell = existing
+                break
+            if at > column:
+                following = existing
+                break
+        if cell is None:
+            cell = etree.Element(_C, r=ref)
+            if following is not None:
+                following.addprevious(cell)
+            else:
+                row.append(cell)
+        style = cell.get("s")
+        for child in list(cell):
+            cell.remove(child)
+        for attribute in list(cell.attrib):
+            if attribute not in ("r", "s"):
+                del cell.attrib[attribute]
+        if style is not None:
+            cell.set("s", style)
+        text = _ILLEGAL.sub("", value)
+        if not text:
+            return
+        cell.set("t", "inlineStr")
+        t = etree.SubElement(etree.SubElement(cell, _IS), _T)
+        t.text = text
+        if text != text.strip() or "\n" in text:
+            t.set(XML_SPACE, "preserve")
+
+    def to_bytes(self) -> bytes:
+        """The package with changed sheets re-serialised and every other part as it was."""
+        for sheet in self._sheets.values():
+            if sheet.changed:
+                self._fix_dimension(sheet)
+                self.parts[sheet.part] = etree.tostring(
+                    sheet.root, xml_declaration=True, encoding="UTF-8", standalone=True
+                )
+                sheet.changed = False
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+            for name, content in self.parts.items():
+                archive.writestr(name, content)
+        return buffer.getvalue()
+
+    @staticmethod
+    def _fix_dimension(sheet: Sheet) -> None:
+        dimension = sheet.root.find("m:dimension", _N)
+        if dimension is None or not sheet.rows:
+            return
+        widest = 1
+        for row in sheet.rows.values():
+            last = row[-1] if len(row) else None
+            m = _CELL_REF.fullmatch(last.get("r", "")) if last is not None else None
+            if m:
+                widest = max(widest, column_index(m[1]))
+        dimension.set("ref", f"A1:{column_letters(widest)}{max(sheet.rows)}")
