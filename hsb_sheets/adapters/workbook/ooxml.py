@@ -13,8 +13,9 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 from lxml import etree
 
@@ -52,7 +53,7 @@ def column_index(letters: str) -> int:
 
 def _text(element: etree._Element) -> str:
     """The text of every <t> inside an element (rich text has several runs)."""
-    return "".join(str(t) for t in element.itertext(_T))
+    return "".join(cast("Iterator[str]", element.itertext(_T)))
 
 
 def _number_text(raw: str) -> str:

@@ -216,12 +216,16 @@ class XlsxWorkbook:
                 for column, value in update.values.items():
                     cells[update.tab][(position + 2, table.index(column) + 1)] = value
             next_row = {name: _last_used_row(staged[name], before[name]) + 1 for name in names}
+            new_rows: list[tuple[Table, int, list[str]]] = []
             for append in batch.appends:
                 table = staged[append.tab]
                 row = next_row[append.tab]
                 next_row[append.tab] += 1
+                values = [""] * len(table.header)
                 for column, value in append.values.items():
+                    values[table.index(column)] = value
                     cells[append.tab][(row, table.index(column) + 1)] = value
+                new_rows.append((table, row, values))
             package = self._load()
             try:
                 for name, changes in cells.items():
@@ -230,7 +234,21 @@ class XlsxWorkbook:
             except BaseException:
                 self._forget()
                 raise
-            self._tables = {}  # re-read from the patched package when next asked
+            # Keep the tables read in this session in step with the file, so nothing is parsed twice.
+            for update in batch.updates:
+                table = staged[update.tab]
+                position = positions[(update.tab, update.key_column)][update.key]
+                for column, value in update.values.items():
+                    table.rows[position][table.index(column)] = value
+            for table, row, values in new_rows:
+                position = row - 2
+                while len(table.rows) < position:
+                    table.rows.append([""] * len(table.header))
+                if position < len(table.rows):
+                    table.rows[position] = values
+                else:
+                    table.rows.append(values)
+                table.read_rows = len(table.rows)
 
 
 def _last_used_row(table: Table, rows_read: int) -> int:
