@@ -147,17 +147,17 @@ def deliver_pending(
         builder = BUILDERS.get(kind)
         email = builder(ctx, policy, entry, lookup) if builder else None
         if email is None:
-            _record(batch, ctx, job, entry, FAILED, error="nothing on the register to build it from")
+            _record(batch, ctx, job, entry, lookup, FAILED, error="nothing on the register to build it from")
             report.failed.append(key)
             continue
         try:
             message_id = send_with_retry(ctx.mailer, email, sleep=sleep)
         except MailError as problem:
             state = PENDING if problem.transient else FAILED
-            _record(batch, ctx, job, entry, state, error=str(problem))
+            _record(batch, ctx, job, entry, lookup, state, error=str(problem))
             (report.waiting if problem.transient else report.failed).append(key)
         else:
-            _record(batch, ctx, job, entry, SENT, message_id=message_id)
+            _record(batch, ctx, job, entry, lookup, SENT, message_id=message_id)
             report.sent.append(key)
         if processed % FLUSH_EVERY == 0 and not ctx.mailer.resend_is_harmless:
             ctx.workbook.write(batch)
@@ -171,6 +171,7 @@ def _record(
     ctx: Context,
     job: str,
     entry: Mapping[str, str],
+    lookup: Lookup,
     state: str,
     *,
     message_id: str = "",
@@ -181,10 +182,10 @@ def _record(
     if state == SENT:
         values.update({"Sent at": format_time(now), "Message ID": message_id})
     batch.updates.append(Update(OUTBOX, "Key", entry["Key"], values))
-    if entry.get("Kind") == INTAKE_ISSUE and state != PENDING:
+    response_id = entry["Key"].split("|", 1)[1]
+    # Only while the issue is still on the register: a coordinator may have removed it.
+    if entry.get("Kind") == INTAKE_ISSUE and state != PENDING and response_id in lookup.issues:
         told = f"Yes, {format_time(now)}" if state == SENT else f"No: {error}"
-        batch.updates.append(
-            Update(INTAKE_ISSUES, RESPONSE_ID, entry["Key"].split("|", 1)[1], {"Referrer told": told})
-        )
+        batch.updates.append(Update(INTAKE_ISSUES, RESPONSE_ID, response_id, {"Referrer told": told}))
     action = {SENT: "email sent", FAILED: "email failed", PENDING: "email will be retried"}[state]
     batch.appends.append(audit(now, job, action, entry.get(CASE_ID, ""), detail=entry.get("Kind", "")))

@@ -245,3 +245,16 @@ def test_a_missing_timestamp_is_an_intake_issue(memory_context: Context) -> None
     report = run_intake(ctx)
     assert report.issues == 1
     assert "“Timestamp”" in next(tab(ctx, INTAKE_ISSUES).records())["Reasons"]
+
+
+def test_a_removed_intake_issue_does_not_block_delivery(memory_context: Context) -> None:
+    ctx = memory_context
+    submit(ctx, INVALID, VALID_A)
+    mailer(ctx).fail_next = 6  # nothing goes out on the first run
+    run_intake(ctx, sleep=lambda _: None)
+    store(ctx).tables[INTAKE_ISSUES].rows.clear()  # a coordinator resolves and removes the issue
+    report = run_intake(ctx)
+    assert report.delivery.sent == ["acknowledgement|HSB-2026-0001"]
+    assert len(report.delivery.failed) == 1
+    states = {r["Kind"]: r["State"] for r in tab(ctx, OUTBOX).records()}
+    assert states == {"intake_issue": "failed", "acknowledgement": "sent"}
