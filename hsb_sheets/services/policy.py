@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import time
 
 from hsb_sheets.adapters.workbook.base import Append, Table
 from hsb_sheets.domain.dates import LOCALES
@@ -12,6 +14,12 @@ from hsb_sheets.errors import ConfigError
 DATE_LOCALE = "Date locale"
 REGISTER_LINK = "Register link"
 SERVICE_NAME = "Service name"
+OFFICE_OPENS = "Office hours start"
+OFFICE_CLOSES = "Office hours end"
+STRATEGY_WINDOW = "Strategy discussion within (working days)"
+PLANNING_WINDOW = "Planning meeting within (working days)"
+MEETING_LENGTH = "Meeting length (minutes)"
+LEAD_TIME = "Lead time (hours)"
 
 # Setting -> (default value, note shown to coordinators)
 DEFAULTS: dict[str, tuple[str, str]] = {
@@ -24,7 +32,14 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "Link to this register, put in invites and emails.",
     ),
     SERVICE_NAME: ("Harmful Sexual Behaviour Service", "How emails sign off."),
+    OFFICE_OPENS: ("09:00", "Meetings are proposed between these times on working days (24-hour clock)."),
+    OFFICE_CLOSES: ("17:00", "No meeting is proposed to end after this time."),
+    STRATEGY_WINDOW: ("2", "A strategy discussion is proposed within this many working days."),
+    PLANNING_WINDOW: ("10", "A multi-agency planning meeting is proposed within this many working days."),
+    MEETING_LENGTH: ("60", "How long a proposed meeting lasts."),
+    LEAD_TIME: ("2", "The least notice, in hours, between sending an invite and the meeting."),
 }
+_CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
 
 @dataclass(frozen=True)
@@ -34,11 +49,30 @@ class Policy:
     date_locale: str = DEFAULTS[DATE_LOCALE][0]
     register_link: str = DEFAULTS[REGISTER_LINK][0]
     service_name: str = DEFAULTS[SERVICE_NAME][0]
+    office_opens: time = time(9, 0)
+    office_closes: time = time(17, 0)
+    strategy_window: int = 2
+    planning_window: int = 10
+    meeting_minutes: int = 60
+    lead_hours: int = 2
+
+
+def _clock(name: str, text: str) -> time:
+    m = _CLOCK.fullmatch(text)
+    if m is None:
+        raise ConfigError(f"Settings tab, '{name}': give a time such as 09:00.")
+    return time(int(m[1]), int(m[2]))
+
+
+def _whole(name: str, text: str, low: int, high: int) -> int:
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ConfigError(f"Settings tab, '{name}': give a whole number from {low} to {high}.")
+    return int(text)
 
 
 def read_policy(table: Table) -> Policy:
     """Read the Settings tab; blank or missing settings take their defaults."""
-    values = {DATE_LOCALE: "", REGISTER_LINK: "", SERVICE_NAME: ""}
+    values = dict.fromkeys(DEFAULTS, "")
     name_at, value_at = table.index("Setting"), table.index("Value")
     for row in table.rows:
         name = row[name_at].strip()
@@ -50,7 +84,24 @@ def read_policy(table: Table) -> Policy:
     link = values[REGISTER_LINK] or DEFAULTS[REGISTER_LINK][0]
     if not link.startswith(("https://", "http://")):
         raise ConfigError(f"Settings tab, '{REGISTER_LINK}': give a web address starting https://.")
-    return Policy(locale, link, values[SERVICE_NAME] or DEFAULTS[SERVICE_NAME][0])
+
+    def get(name: str) -> str:
+        return values[name] or DEFAULTS[name][0]
+
+    opens, closes = _clock(OFFICE_OPENS, get(OFFICE_OPENS)), _clock(OFFICE_CLOSES, get(OFFICE_CLOSES))
+    if closes <= opens:
+        raise ConfigError(f"Settings tab, '{OFFICE_CLOSES}': must be after '{OFFICE_OPENS}'.")
+    return Policy(
+        date_locale=locale,
+        register_link=link,
+        service_name=get(SERVICE_NAME),
+        office_opens=opens,
+        office_closes=closes,
+        strategy_window=_whole(STRATEGY_WINDOW, get(STRATEGY_WINDOW), 1, 30),
+        planning_window=_whole(PLANNING_WINDOW, get(PLANNING_WINDOW), 1, 60),
+        meeting_minutes=_whole(MEETING_LENGTH, get(MEETING_LENGTH), 15, 480),
+        lead_hours=_whole(LEAD_TIME, get(LEAD_TIME), 0, 72),
+    )
 
 
 def missing_settings(table: Table) -> list[Append]:

@@ -36,6 +36,7 @@ class Email:
     html: str | None = None
     cc: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    calendar: tuple[str, bytes] | None = None  # (METHOD, iCalendar bytes): an invitation part
 
     @property
     def message_id(self) -> str:
@@ -58,6 +59,12 @@ class Email:
         message.set_content(self.text)
         if self.html is not None:
             message.add_alternative(self.html, subtype="html")
+        if self.calendar is not None:
+            # Outlook and Google recognise an invitation by a text/calendar alternative with its method.
+            method, content = self.calendar
+            message.add_alternative(
+                content, maintype="text", subtype="calendar", params={"method": method, "charset": "UTF-8"}
+            )
         for attachment in self.attachments:
             message.add_attachment(
                 attachment.content,

@@ -1,0 +1,1 @@
+"""The calendar port: meeting invitations in invitees' calendars."""
