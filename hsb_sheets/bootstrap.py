@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import yaml
+from google.auth.credentials import Credentials
 
+from hsb_sheets.adapters.calendar.base import Calendar
+from hsb_sheets.adapters.calendar.ics import IcsCalendar
 from hsb_sheets.adapters.mail.base import Mailer
 from hsb_sheets.adapters.mail.eml import EmlOutbox
 from hsb_sheets.adapters.mail.smtp import SmtpMailer, SmtpSettings
@@ -16,7 +20,7 @@ from hsb_sheets.adapters.workbook.base import Workbook
 from hsb_sheets.adapters.workbook.xlsx import XlsxWorkbook
 from hsb_sheets.config import Settings
 from hsb_sheets.domain.form import FormDefinition, parse_form_definition
-from hsb_sheets.errors import FormDefinitionError
+from hsb_sheets.errors import ConfigError, FormDefinitionError
 from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.rule_source import read_rule_csv
@@ -25,6 +29,7 @@ from hsb_sheets.services.templates import Templates
 FORM_FILE = "config/referral_form.yaml"
 RULES_FILE = "config/routing_rules.csv"
 EXAMPLES_FILE = "config/routing_examples.csv"
+DIRECTORY_EXAMPLE = "config/directory.example.csv"
 
 
 def load_form(path: Path | None = None) -> FormDefinition:
@@ -61,21 +66,58 @@ def build_mailer(settings: Settings) -> Mailer:
     return EmlOutbox(settings.resolve(mail.outbox))
 
 
+def google_credentials(key_file: str, delegated_user: str, scopes: Sequence[str]) -> Credentials:
+    """Service-account credentials, acting for ``delegated_user`` by domain-wide delegation."""
+    from google.oauth2 import service_account
+
+    path = key_file or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
+    if not path:
+        raise ConfigError(
+            "No service-account key: set key_file in hsb-sheets.toml or GOOGLE_APPLICATION_CREDENTIALS."
+        )
+    try:
+        credentials = service_account.Credentials.from_service_account_file(path, scopes=list(scopes))
+    except FileNotFoundError:
+        raise ConfigError(f"The service-account key file {path} does not exist.") from None
+    except (ValueError, KeyError):
+        raise ConfigError(f"{path} is not a service-account key file (download a JSON key).") from None
+    scoped: Credentials = credentials.with_subject(delegated_user) if delegated_user else credentials
+    return scoped
+
+
+def build_calendar(settings: Settings, mailer: Mailer) -> Calendar:
+    """The calendar adapter the settings name."""
+    calendar = settings.calendar
+    timezone = ZoneInfo(settings.service.timezone)
+    if calendar.backend == "google":
+        from hsb_sheets.adapters.calendar.google import SCOPES, GoogleCalendar, calendar_service
+
+        credentials = google_credentials(calendar.key_file, calendar.delegated_user, SCOPES)
+        service = calendar_service(credentials, calendar.endpoint or None)
+        return GoogleCalendar(service, calendar.calendar_id, timezone, calendar.retries)
+    return IcsCalendar(
+        settings.resolve(calendar.ics_folder), mailer, settings.mail.sender, calendar.organizer_name, timezone
+    )
+
+
 def build_context(
     settings: Settings,
     *,
     workbook: Workbook | None = None,
     mailer: Mailer | None = None,
+    calendar: Calendar | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> Context:
     """Wire a Context from settings; tests pass fakes for any port."""
     service = settings.service
     form = load_form(settings.resolve(service.form_definition) if service.form_definition else None)
     seed_path = settings.resolve(service.routing_seed) if service.routing_seed else shipped(RULES_FILE)
+    mailer = mailer or build_mailer(settings)
     return Context(
         form=form,
         workbook=workbook or build_workbook(settings),
-        mailer=mailer or build_mailer(settings),
+        mailer=mailer,
+        calendar=calendar or build_calendar(settings, mailer),
         templates=Templates(shipped("templates")),
         sender=settings.mail.sender,
         timezone=ZoneInfo(service.timezone),

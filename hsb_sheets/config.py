@@ -57,6 +57,19 @@ class MailSettings(_Section):
         return value
 
 
+class CalendarSettings(_Section):
+    """Where meeting invitations go."""
+
+    backend: Literal["ics", "google"] = "ics"
+    ics_folder: str = "outbox/invites"
+    organizer_name: str = "HSB Service"
+    calendar_id: str = "primary"
+    key_file: str = ""  # service-account key; blank: GOOGLE_APPLICATION_CREDENTIALS
+    delegated_user: str = ""  # the calendar owner the service account acts for
+    endpoint: str = ""  # blank: Google's; tests point it at a local fake server
+    retries: Annotated[int, Field(ge=0, le=10)] = 5
+
+
 class ServiceSettings(_Section):
     """The service's own choices that IT sets once."""
 
@@ -79,6 +92,7 @@ class Settings(_Section):
 
     workbook: WorkbookSettings = WorkbookSettings()
     mail: MailSettings = MailSettings()
+    calendar: CalendarSettings = CalendarSettings()
     service: ServiceSettings = ServiceSettings()
     base_dir: Path = Path(".")
 
@@ -95,7 +109,7 @@ class Settings(_Section):
 
 def _environment_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
     overrides: dict[str, dict[str, str]] = {}
-    sections = {"WORKBOOK": "workbook", "MAIL": "mail", "SERVICE": "service"}
+    sections = {"WORKBOOK": "workbook", "MAIL": "mail", "CALENDAR": "calendar", "SERVICE": "service"}
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX):
             continue
@@ -154,6 +168,15 @@ smtp_host = "localhost"
 smtp_port = 25
 smtp_security = "none"           # "none", "starttls" or "tls"
 smtp_username = ""               # the password is read from HSB_SHEETS_SMTP_PASSWORD only
+
+[calendar]
+backend = "ics"                  # "ics": iCalendar invitations by mail; "google": Google Calendar
+ics_folder = "outbox/invites"    # the latest .ics of every meeting
+organizer_name = "HSB Service"
+# For Google Calendar: a service account with domain-wide delegation acting for the calendar owner.
+calendar_id = "primary"
+key_file = ""                    # blank: the GOOGLE_APPLICATION_CREDENTIALS file
+delegated_user = ""
 
 [service]
 timezone = "Europe/London"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from hsb_sheets.adapters.calendar.memory import MemoryCalendar
 from hsb_sheets.adapters.mail.memory import MemoryMailer
 from hsb_sheets.adapters.workbook.memory import MemoryWorkbook
 from hsb_sheets.bootstrap import load_form
@@ -103,6 +104,8 @@ def memory_context(clock: FixedClock, tmp_path: Path) -> Context:
     from hsb_sheets.services.setup import setup_register
 
     settings = Settings(base_dir=tmp_path)
-    ctx = build_context(settings, workbook=MemoryWorkbook(), mailer=MemoryMailer(), clock=clock)
+    ctx = build_context(
+        settings, workbook=MemoryWorkbook(), mailer=MemoryMailer(), calendar=MemoryCalendar(), clock=clock
+    )
     setup_register(ctx)
     return ctx

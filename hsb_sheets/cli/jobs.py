@@ -5,10 +5,11 @@ from __future__ import annotations
 import click
 
 from hsb_sheets.cli.common import AppState
-from hsb_sheets.cli.report import print_intake
+from hsb_sheets.cli.report import print_intake, print_meetings
 from hsb_sheets.services.intake import run_intake
+from hsb_sheets.services.meetings import run_meetings
 
-JOBS = ("intake",)
+JOBS = ("intake", "meetings")
 
 
 @click.command()
@@ -23,3 +24,5 @@ def run(state: AppState, job_names: tuple[str, ...], dry_run: bool) -> None:
     for job in job_names or JOBS:
         if job == "intake":
             print_intake(run_intake(ctx, dry_run=dry_run))
+        elif job == "meetings":
+            print_meetings(run_meetings(ctx, dry_run=dry_run))

@@ -9,6 +9,7 @@ from rich.table import Table
 from hsb_sheets.adapters.workbook.base import WriteBatch
 from hsb_sheets.cli.common import console
 from hsb_sheets.services.intake import IntakeReport
+from hsb_sheets.services.meetings import MeetingsReport
 
 
 def print_intake(report: IntakeReport) -> None:
@@ -47,3 +48,17 @@ def print_planned(batch: WriteBatch) -> None:
                 f"  would send: {append.values['Kind']} to the {append.values['Recipient role']}"
                 f" {append.values.get('Case ID') or ''}".rstrip()
             )
+
+
+def print_meetings(report: MeetingsReport) -> None:
+    """One summary of a meetings run (meeting references only)."""
+    verb = "would" if report.dry_run else "did"
+    console.print(
+        f"meetings ({verb}): {len(report.created)} new, {len(report.invited)} invited, "
+        f"{len(report.rescheduled)} rescheduled, {len(report.cancelled)} cancelled, "
+        f"{len(report.needs_scheduling)} need scheduling by a coordinator."
+    )
+    if report.waiting:
+        console.print(f"  calendar unavailable, will retry: {', '.join(report.waiting)}")
+    if report.dry_run:
+        print_planned(report.planned)

@@ -9,13 +9,16 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from hsb_sheets.bootstrap import build_context
+from hsb_sheets.bootstrap import DIRECTORY_EXAMPLE, build_context
 from hsb_sheets.cli.common import AppState, console
-from hsb_sheets.cli.report import print_intake
+from hsb_sheets.cli.report import print_intake, print_meetings
 from hsb_sheets.config import load_settings
 from hsb_sheets.domain.tabs import FORM_RESPONSES, REFERRALS
+from hsb_sheets.resources import shipped
 from hsb_sheets.services.demo_data import demo_responses
 from hsb_sheets.services.intake import run_intake
+from hsb_sheets.services.meetings import run_meetings
+from hsb_sheets.services.rule_source import read_rule_csv
 from hsb_sheets.services.setup import setup_register
 from hsb_sheets.services.workspace import create_workspace, import_responses
 
@@ -49,19 +52,22 @@ def demo(directory: Path) -> None:
     """Make a workspace with fictional referrals, run every job once and show what happened."""
     settings = load_settings(create_workspace(directory))
     ctx = build_context(settings)
-    setup_register(ctx)
+    setup_register(ctx, directory_seed=read_rule_csv(shipped(DIRECTORY_EXAMPLE)))
     with ctx.workbook.session():
         has_responses = bool(ctx.workbook.read([FORM_RESPONSES])[FORM_RESPONSES].rows)
     if not has_responses:
         header, rows = demo_responses(ctx.form, ctx.now())
         added, _ = import_responses(ctx, header, rows)
         console.print(f"Added {added} fictional form responses to '{FORM_RESPONSES}'.")
-    report = run_intake(ctx)
-    print_intake(report)
+    print_intake(run_intake(ctx))
+    print_meetings(run_meetings(ctx))
     console.print(_routes_table(ctx.workbook.read([REFERRALS])[REFERRALS].records()))
     console.print(f"Register:  {settings.resolve(settings.workbook.path)}")
     console.print(
         f"Emails:    {settings.resolve(settings.mail.outbox)} (.eml files; open them in any mail program)"
+    )
+    console.print(
+        f"Invites:   {settings.resolve(settings.calendar.ics_folder)} (the latest .ics of each meeting)"
     )
     console.print(
         f"Run again: hsb-sheets --config {directory / 'hsb-sheets.toml'} run  (nothing is duplicated)"

@@ -62,22 +62,28 @@ INTAKE_ISSUES_SPEC = TabSpec(
     coordinator=("Resolution", "Notes"),
     key=RESPONSE_ID,
 )
+MEETING = "Meeting"
 MEETINGS_SPEC = TabSpec(
     MEETINGS,
     system=(
         CASE_ID,
-        "Meeting",
+        MEETING,
         "Type",
-        "Status",
+        "Requested",
         "Proposed start",
+        "Event start",
         "Duration",
         "Invitees",
         "Attendees",
         "Event ID",
         "Sequence",
         "Last sent",
+        "Reason",
     ),
-    coordinator=("Agreed start", "Outcome"),
+    # Status is shared: jobs set Needs scheduling / Invited / Rescheduled, and never overwrite a
+    # coordinator's Cancelled or Held.
+    coordinator=("Status", "Agreed start", "Outcome"),
+    key=MEETING,
 )
 INTERVENTIONS_SPEC = TabSpec(
     INTERVENTIONS,

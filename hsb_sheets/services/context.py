@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from hsb_sheets.adapters.calendar.base import Calendar
 from hsb_sheets.adapters.mail.base import Mailer
 from hsb_sheets.adapters.workbook.base import Workbook
 from hsb_sheets.domain.form import FormDefinition
@@ -20,6 +21,7 @@ class Context:
     form: FormDefinition
     workbook: Workbook
     mailer: Mailer
+    calendar: Calendar
     templates: Templates
     sender: str
     timezone: ZoneInfo

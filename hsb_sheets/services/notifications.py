@@ -17,8 +17,9 @@ from datetime import datetime
 
 from hsb_sheets.adapters.mail.base import Email, Mailer
 from hsb_sheets.adapters.workbook.base import Append, Table, Update, WriteBatch
+from hsb_sheets.domain.meetings import label
 from hsb_sheets.domain.register_rows import format_time
-from hsb_sheets.domain.tabs import CASE_ID, INTAKE_ISSUES, OUTBOX, REFERRALS, RESPONSE_ID
+from hsb_sheets.domain.tabs import CASE_ID, INTAKE_ISSUES, MEETING, MEETINGS, OUTBOX, REFERRALS, RESPONSE_ID
 from hsb_sheets.errors import MailError
 from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
@@ -27,6 +28,7 @@ from hsb_sheets.services.policy import Policy
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 ACKNOWLEDGEMENT = "acknowledgement"
 INTAKE_ISSUE = "intake_issue"
+NEEDS_SCHEDULING_KIND = "needs_scheduling"
 FLUSH_EVERY = 20  # ledger writes during a long delivery, so a crash resends at most this many
 
 
@@ -61,6 +63,7 @@ class Lookup:
 
     referrals: Mapping[str, Mapping[str, str]]
     issues: Mapping[str, Mapping[str, str]]
+    meetings: Mapping[str, Mapping[str, str]]
 
 
 Builder = Callable[[Context, Policy, Mapping[str, str], Lookup], Email | None]
@@ -105,7 +108,32 @@ def _intake_issue(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup
     )
 
 
-BUILDERS: dict[str, Builder] = {ACKNOWLEDGEMENT: _acknowledgement, INTAKE_ISSUE: _intake_issue}
+def _needs_scheduling(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lookup) -> Email | None:
+    meeting = lookup.meetings.get(entry["Key"].split("|")[1])
+    if meeting is None:
+        return None
+    context = {
+        "case_id": meeting.get(CASE_ID, ""),
+        "label": label(meeting.get("Type", "")),
+        "reason": meeting.get("Reason", "") or "see the Meetings tab",
+        "register_link": policy.register_link,
+        "service_name": policy.service_name,
+    }
+    return Email(
+        key=entry["Key"],
+        sender=ctx.sender,
+        to=(entry["Recipient"],),
+        subject=ctx.templates.render("email/needs_scheduling.subject.j2", **context).strip(),
+        text=ctx.templates.render("email/needs_scheduling.txt.j2", **context),
+        html=ctx.templates.render("email/needs_scheduling.html.j2", **context),
+    )
+
+
+BUILDERS: dict[str, Builder] = {
+    ACKNOWLEDGEMENT: _acknowledgement,
+    INTAKE_ISSUE: _intake_issue,
+    NEEDS_SCHEDULING_KIND: _needs_scheduling,
+}
 
 
 def send_with_retry(
@@ -134,8 +162,12 @@ def deliver_pending(
     ctx: Context, policy: Policy, job: str, sleep: Callable[[float], None] = time.sleep
 ) -> DeliveryReport:
     """Send every pending notification once and record the outcome in the Outbox."""
-    tables = ctx.workbook.read([OUTBOX, REFERRALS, INTAKE_ISSUES])
-    lookup = Lookup(_index(tables[REFERRALS], CASE_ID), _index(tables[INTAKE_ISSUES], RESPONSE_ID))
+    tables = ctx.workbook.read([OUTBOX, REFERRALS, INTAKE_ISSUES, MEETINGS])
+    lookup = Lookup(
+        _index(tables[REFERRALS], CASE_ID),
+        _index(tables[INTAKE_ISSUES], RESPONSE_ID),
+        _index(tables[MEETINGS], MEETING),
+    )
     report = DeliveryReport()
     batch = WriteBatch()
     processed = 0

@@ -5,25 +5,36 @@ from __future__ import annotations
 from hsb_sheets.adapters.workbook.base import Append, WriteBatch
 from hsb_sheets.domain.facts import fact_catalogue
 from hsb_sheets.domain.rules import RuleTable, parse_rule_table
-from hsb_sheets.domain.tabs import ROUTING_RULES, SETTINGS, all_tab_specs
+from hsb_sheets.domain.tabs import DIRECTORY, ROUTING_RULES, SETTINGS, all_tab_specs
 from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.policy import missing_settings
 
 
-def setup_register(ctx: Context) -> list[str]:
-    """Make the register match the tab specs; seed rules and settings when absent. Safe to rerun."""
+def setup_register(
+    ctx: Context, directory_seed: tuple[list[str], list[list[str]]] | None = None
+) -> list[str]:
+    """Make the register match the tab specs; seed rules and settings when absent. Safe to rerun.
+
+    ``directory_seed`` (header and rows) fills an empty Directory tab: the demo uses the fictional
+    example; a real deployment types its own contacts.
+    """
     header, rows = ctx.routing_seed
     seed_table(ctx, header, rows)  # never seed a table that does not pass its own checks
     changes = ctx.workbook.ensure_tabs(all_tab_specs(ctx.form, tuple(header)))
     with ctx.workbook.session():
-        tables = ctx.workbook.read([ROUTING_RULES, SETTINGS])
+        tables = ctx.workbook.read([ROUTING_RULES, SETTINGS, DIRECTORY])
         batch = WriteBatch()
         rules = tables[ROUTING_RULES]
         if not any(any(cell.strip() for cell in row) for row in rules.rows):
             for row in rows:
                 batch.appends.append(Append(ROUTING_RULES, dict(zip(header, row, strict=False))))
             changes.append(f"seeded {len(rows)} routing rules")
+        if directory_seed and not any(any(c.strip() for c in row) for row in tables[DIRECTORY].rows):
+            seed_header, seed_rows = directory_seed
+            for row in seed_rows:
+                batch.appends.append(Append(DIRECTORY, dict(zip(seed_header, row, strict=False))))
+            changes.append(f"added {len(seed_rows)} example Directory contacts")
         settings = missing_settings(tables[SETTINGS])
         if settings:
             batch.appends.extend(settings)

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from hsb_sheets.cli import cli
-from hsb_sheets.domain.tabs import INTAKE_ISSUES, OUTBOX, REFERRALS, ROUTING_RULES
+from hsb_sheets.domain.tabs import INTAKE_ISSUES, MEETINGS, OUTBOX, REFERRALS, ROUTING_RULES
 from tests.conftest import ROOT, valid_answers
 
 EXPECTED_KEYS = [
@@ -39,7 +39,7 @@ def row_counts(workbook: Path) -> dict[str, int]:
     book = openpyxl.load_workbook(workbook, read_only=True)
     return {
         name: sum(1 for row in book[name].iter_rows(min_row=2, values_only=True) if any(row))
-        for name in (REFERRALS, INTAKE_ISSUES, OUTBOX)
+        for name in (REFERRALS, INTAKE_ISSUES, OUTBOX, MEETINGS)
     }
 
 
@@ -52,14 +52,17 @@ def demo_dir(tmp_path: Path) -> Path:
 
 def test_demo_builds_a_register_and_a_rerun_duplicates_nothing(demo_dir: Path) -> None:
     counts = row_counts(demo_dir / "register.xlsx")
-    assert counts[REFERRALS] >= 20 and counts[INTAKE_ISSUES] >= 3
+    assert counts[REFERRALS] >= 20 and counts[INTAKE_ISSUES] >= 3 and counts[MEETINGS] >= 10
     emails = sorted(p.name for p in (demo_dir / "outbox").glob("*.eml"))
-    assert len(emails) == counts[OUTBOX]
+    invites = sorted(p.name for p in (demo_dir / "outbox" / "invites").glob("*.ics"))
+    assert len(emails) == counts[OUTBOX] and invites
 
-    result = invoke("--config", str(demo_dir / "hsb-sheets.toml"), "run", "--job", "intake")
+    result = invoke("--config", str(demo_dir / "hsb-sheets.toml"), "run")
     assert result.exit_code == 0, result.output
     assert "registered 0 referral(s), 0 intake issue(s)" in result.output
+    assert "0 new, 0 invited" in result.output
     assert row_counts(demo_dir / "register.xlsx") == counts
+    assert sorted(p.name for p in (demo_dir / "outbox" / "invites").glob("*.ics")) == invites
     assert sorted(p.name for p in (demo_dir / "outbox").glob("*.eml")) == emails
 
     again = invoke("demo", str(demo_dir))  # the demo itself is safe to rerun
