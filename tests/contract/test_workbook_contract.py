@@ -186,3 +186,26 @@ def test_a_session_can_read_and_write_repeatedly(harness: Harness) -> None:
         assert read_cases(harness.workbook).column("Case ID") == ["HSB-2026-0001"]
         add_cases(harness.workbook, "HSB-2026-0002")
     assert read_cases(harness.workbook).column("Case ID") == ["HSB-2026-0001", "HSB-2026-0002"]
+
+
+def test_updates_by_a_key_of_several_columns(harness: Harness) -> None:
+    harness.workbook.write(
+        WriteBatch(
+            appends=[
+                Append("Cases", {"Case ID": "HSB-2026-0001", "Route": "a", "Worker": "w1"}),
+                Append("Cases", {"Case ID": "HSB-2026-0001", "Route": "b", "Worker": "w2"}),
+            ]
+        )
+    )
+    harness.workbook.write(
+        WriteBatch(
+            updates=[Update("Cases", ("Case ID", "Worker"), ("HSB-2026-0001", "w2"), {"Notes": "second"})]
+        )
+    )
+    assert read_cases(harness.workbook).column("Notes") == ["", "second"]
+    with pytest.raises(WorkbookError, match="no row"):
+        harness.workbook.write(
+            WriteBatch(
+                updates=[Update("Cases", ("Case ID", "Worker"), ("HSB-2026-0001", "w3"), {"Notes": "x"})]
+            )
+        )

@@ -7,7 +7,7 @@ answer such as ``=HYPERLINK(...)`` is stored as the characters typed, never as a
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -53,13 +53,20 @@ class Append:
     values: Mapping[str, str]
 
 
+Key = str | tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Update:
-    """New values for some columns of the one row whose ``key_column`` holds ``key``."""
+    """New values for some columns of the one row whose ``key_column`` holds ``key``.
+
+    A key may span several columns (a tuple of column names and a tuple of values), for tabs whose
+    rows coordinators add by hand, such as Interventions (case, intervention and start date).
+    """
 
     tab: str
-    key_column: str
-    key: str
+    key_column: Key
+    key: Key
     values: Mapping[str, str]
 
 
@@ -99,17 +106,27 @@ class Workbook(Protocol):
         ...
 
 
-def check_unique_keys(table: Table, key_column: str) -> dict[str, int]:
+def row_key(table: Table, key_column: Key) -> Callable[[list[str]], Key]:
+    """A function giving a row's key (stripped) for a key of one or several columns."""
+    if isinstance(key_column, str):
+        i = table.index(key_column)
+        return lambda row: row[i].strip()
+    indexes = [table.index(c) for c in key_column]
+    return lambda row: tuple(row[i].strip() for i in indexes)
+
+
+def check_unique_keys(table: Table, key_column: Key) -> dict[Key, int]:
     """Map each key to its row position; WorkbookError if a key is on two rows."""
-    positions: dict[str, int] = {}
-    i = table.index(key_column)
+    positions: dict[Key, int] = {}
+    key_of = row_key(table, key_column)
     for position, row in enumerate(table.rows):
-        key = row[i].strip()
-        if not key:
+        key = key_of(row)
+        if not key or key == ("",) * len(key):
             continue
         if key in positions:
+            shown = key if isinstance(key, str) else " / ".join(key)
             raise WorkbookError(
-                f"The '{table.name}' tab has '{key}' on two rows; remove one so jobs know which to update."
+                f"The '{table.name}' tab has '{shown}' on two rows; remove one so jobs know which to update."
             )
         positions[key] = position
     return positions
@@ -121,7 +138,7 @@ def apply_batch(tables: Mapping[str, Table], batch: WriteBatch) -> None:
     Shared by adapters that hold a whole workbook in memory (xlsx and the in-memory fake).
     """
     planned: list[tuple[Table, int, dict[int, str]]] = []
-    key_positions: dict[tuple[str, str], dict[str, int]] = {}
+    key_positions: dict[tuple[str, Key], dict[Key, int]] = {}
     for update in batch.updates:
         table = _table(tables, update.tab)
         cache_key = (update.tab, update.key_column)
@@ -129,7 +146,7 @@ def apply_batch(tables: Mapping[str, Table], batch: WriteBatch) -> None:
             key_positions[cache_key] = check_unique_keys(table, update.key_column)
         position = key_positions[cache_key].get(update.key)
         if position is None:
-            raise WorkbookError(f"The '{update.tab}' tab has no row with {update.key_column} '{update.key}'.")
+            raise WorkbookError(f"The '{update.tab}' tab has no row with {update.key_column} {update.key!r}.")
         planned.append((table, position, {table.index(c): v for c, v in update.values.items()}))
     new_rows: list[tuple[Table, list[str]]] = []
     for append in batch.appends:

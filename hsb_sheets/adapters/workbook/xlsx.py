@@ -22,7 +22,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from hsb_sheets.adapters.workbook.base import Table, WriteBatch, check_unique_keys
+from hsb_sheets.adapters.workbook.base import Key, Table, WriteBatch, check_unique_keys
 from hsb_sheets.adapters.workbook.ooxml import Package, PackageError
 from hsb_sheets.domain.tabs import TabSpec
 from hsb_sheets.errors import WorkbookError
@@ -195,7 +195,7 @@ class XlsxWorkbook:
             staged = {name: self._table(name) for name in names}
             before = {name: len(table.rows) for name, table in staged.items()}
             cells: dict[str, dict[tuple[int, int], str]] = {name: {} for name in names}
-            positions: dict[tuple[str, str], dict[str, int]] = {}
+            positions: dict[tuple[str, Key], dict[Key, int]] = {}
             for update in batch.updates:  # resolve every key before anything changes
                 table = staged[update.tab]
                 index_key = (update.tab, update.key_column)
@@ -203,7 +203,7 @@ class XlsxWorkbook:
                     positions[index_key] = check_unique_keys(table, update.key_column)
                 if update.key not in positions[index_key]:
                     raise WorkbookError(
-                        f"The '{update.tab}' tab has no row with {update.key_column} '{update.key}'."
+                        f"The '{update.tab}' tab has no row with {update.key_column} {update.key!r}."
                     )
                 for column in update.values:
                     table.index(column)
