@@ -61,7 +61,8 @@ def build_mailer(settings: Settings) -> Mailer:
                 username=mail.smtp_username or None,
                 password=settings.smtp_password,
                 timeout=mail.smtp_timeout_seconds,
-            )
+            ),
+            journal=settings.resolve(mail.smtp_journal),
         )
     return EmlOutbox(settings.resolve(mail.outbox))
 

@@ -48,6 +48,7 @@ class MailSettings(_Section):
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_username: str = ""
     smtp_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+    smtp_journal: str = ".hsb-state/smtp-sent.log"
 
     @field_validator("sender")
     @classmethod

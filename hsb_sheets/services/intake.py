@@ -23,13 +23,8 @@ from hsb_sheets.domain.tabs import (
 )
 from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
-from hsb_sheets.services.notifications import (
-    ACKNOWLEDGEMENT,
-    INTAKE_ISSUE,
-    DeliveryReport,
-    deliver_pending,
-    queue,
-)
+from hsb_sheets.services.messages import ACKNOWLEDGEMENT, INTAKE_ISSUE
+from hsb_sheets.services.notifications import DeliveryReport, deliver_pending, queue
 from hsb_sheets.services.policy import read_policy
 from hsb_sheets.services.rule_source import rules_from_tab
 

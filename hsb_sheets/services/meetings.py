@@ -35,7 +35,8 @@ from hsb_sheets.domain.tabs import CASE_ID, DIRECTORY, MEETING, MEETINGS, OUTBOX
 from hsb_sheets.domain.working_days import WorkingCalendar
 from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
-from hsb_sheets.services.notifications import NEEDS_SCHEDULING_KIND, DeliveryReport, deliver_pending, queue
+from hsb_sheets.services.messages import NEEDS_SCHEDULING_KIND
+from hsb_sheets.services.notifications import DeliveryReport, deliver_pending, queue
 from hsb_sheets.services.policy import Policy, read_policy
 
 JOB = "meetings"

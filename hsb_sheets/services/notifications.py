@@ -16,19 +16,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from hsb_sheets.adapters.mail.base import Email, Mailer
-from hsb_sheets.adapters.workbook.base import Append, Table, Update, WriteBatch
-from hsb_sheets.domain.meetings import label
+from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
 from hsb_sheets.domain.register_rows import format_time
-from hsb_sheets.domain.tabs import CASE_ID, INTAKE_ISSUES, MEETING, MEETINGS, OUTBOX, REFERRALS, RESPONSE_ID
+from hsb_sheets.domain.tabs import CASE_ID, INTAKE_ISSUES, OUTBOX, RESPONSE_ID
 from hsb_sheets.errors import MailError
 from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
+from hsb_sheets.services.messages import BUILDERS, INTAKE_ISSUE, READS, Lookup, lookup_from
 from hsb_sheets.services.policy import Policy
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
-ACKNOWLEDGEMENT = "acknowledgement"
-INTAKE_ISSUE = "intake_issue"
-NEEDS_SCHEDULING_KIND = "needs_scheduling"
 FLUSH_EVERY = 20  # ledger writes during a long delivery, so a crash resends at most this many
 
 
@@ -57,85 +54,6 @@ class DeliveryReport:
     waiting: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Lookup:
-    """Register rows a notification may draw on, by key."""
-
-    referrals: Mapping[str, Mapping[str, str]]
-    issues: Mapping[str, Mapping[str, str]]
-    meetings: Mapping[str, Mapping[str, str]]
-
-
-Builder = Callable[[Context, Policy, Mapping[str, str], Lookup], Email | None]
-
-
-def _acknowledgement(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lookup) -> Email | None:
-    referral = lookup.referrals.get(entry[CASE_ID])
-    if referral is None:
-        return None
-    context = {
-        "referrer_name": referral.get("Referrer name", ""),
-        "case_id": entry[CASE_ID],
-        "service_name": policy.service_name,
-    }
-    return Email(
-        key=entry["Key"],
-        sender=ctx.sender,
-        to=(entry["Recipient"],),
-        subject=ctx.templates.render("email/acknowledgement.subject.j2", **context).strip(),
-        text=ctx.templates.render("email/acknowledgement.txt.j2", **context),
-        html=ctx.templates.render("email/acknowledgement.html.j2", **context),
-    )
-
-
-def _intake_issue(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lookup) -> Email | None:
-    response_id = entry["Key"].split("|", 1)[1]
-    issue = lookup.issues.get(response_id)
-    if issue is None:
-        return None
-    context = {
-        "reasons": [line for line in issue.get("Reasons", "").splitlines() if line.strip()],
-        "submitted": issue.get("Received", ""),
-        "service_name": policy.service_name,
-    }
-    return Email(
-        key=entry["Key"],
-        sender=ctx.sender,
-        to=(entry["Recipient"],),
-        subject=ctx.templates.render("email/intake_issue.subject.j2", **context).strip(),
-        text=ctx.templates.render("email/intake_issue.txt.j2", **context),
-        html=ctx.templates.render("email/intake_issue.html.j2", **context),
-    )
-
-
-def _needs_scheduling(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lookup) -> Email | None:
-    meeting = lookup.meetings.get(entry["Key"].split("|")[1])
-    if meeting is None:
-        return None
-    context = {
-        "case_id": meeting.get(CASE_ID, ""),
-        "label": label(meeting.get("Type", "")),
-        "reason": meeting.get("Reason", "") or "see the Meetings tab",
-        "register_link": policy.register_link,
-        "service_name": policy.service_name,
-    }
-    return Email(
-        key=entry["Key"],
-        sender=ctx.sender,
-        to=(entry["Recipient"],),
-        subject=ctx.templates.render("email/needs_scheduling.subject.j2", **context).strip(),
-        text=ctx.templates.render("email/needs_scheduling.txt.j2", **context),
-        html=ctx.templates.render("email/needs_scheduling.html.j2", **context),
-    )
-
-
-BUILDERS: dict[str, Builder] = {
-    ACKNOWLEDGEMENT: _acknowledgement,
-    INTAKE_ISSUE: _intake_issue,
-    NEEDS_SCHEDULING_KIND: _needs_scheduling,
-}
-
-
 def send_with_retry(
     mailer: Mailer,
     email: Email,
@@ -154,20 +72,12 @@ def send_with_retry(
     raise AssertionError("unreachable")
 
 
-def _index(table: Table, key: str) -> dict[str, dict[str, str]]:
-    return {record[key]: record for record in table.records() if record.get(key)}
-
-
 def deliver_pending(
     ctx: Context, policy: Policy, job: str, sleep: Callable[[float], None] = time.sleep
 ) -> DeliveryReport:
     """Send every pending notification once and record the outcome in the Outbox."""
-    tables = ctx.workbook.read([OUTBOX, REFERRALS, INTAKE_ISSUES, MEETINGS])
-    lookup = Lookup(
-        _index(tables[REFERRALS], CASE_ID),
-        _index(tables[INTAKE_ISSUES], RESPONSE_ID),
-        _index(tables[MEETINGS], MEETING),
-    )
+    tables = ctx.workbook.read([OUTBOX, *READS])
+    lookup = lookup_from(tables)
     report = DeliveryReport()
     batch = WriteBatch()
     processed = 0

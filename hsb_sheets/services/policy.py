@@ -20,6 +20,7 @@ STRATEGY_WINDOW = "Strategy discussion within (working days)"
 PLANNING_WINDOW = "Planning meeting within (working days)"
 MEETING_LENGTH = "Meeting length (minutes)"
 LEAD_TIME = "Lead time (hours)"
+SECURE_DOMAINS = "Secure domains"
 
 # Setting -> (default value, note shown to coordinators)
 DEFAULTS: dict[str, tuple[str, str]] = {
@@ -38,6 +39,11 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     PLANNING_WINDOW: ("10", "A multi-agency planning meeting is proposed within this many working days."),
     MEETING_LENGTH: ("60", "How long a proposed meeting lasts."),
     LEAD_TIME: ("2", "The least notice, in hours, between sending an invite and the meeting."),
+    SECURE_DOMAINS: (
+        "",
+        "Email domains trusted with personal details, separated by commas (for example nhs.net). "
+        "Mail to any other address carries only the case id, what is due and the register link.",
+    ),
 }
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
@@ -55,6 +61,12 @@ class Policy:
     planning_window: int = 10
     meeting_minutes: int = 60
     lead_hours: int = 2
+    secure_domains: tuple[str, ...] = ()
+
+    def is_secure(self, address: str) -> bool:
+        """Whether an address is in a domain trusted with personal details (or a subdomain of one)."""
+        domain = address.rpartition("@")[2].strip().casefold()
+        return any(domain == d or domain.endswith("." + d) for d in self.secure_domains)
 
 
 def _clock(name: str, text: str) -> time:
@@ -101,7 +113,16 @@ def read_policy(table: Table) -> Policy:
         planning_window=_whole(PLANNING_WINDOW, get(PLANNING_WINDOW), 1, 60),
         meeting_minutes=_whole(MEETING_LENGTH, get(MEETING_LENGTH), 15, 480),
         lead_hours=_whole(LEAD_TIME, get(LEAD_TIME), 0, 72),
+        secure_domains=_domains(values[SECURE_DOMAINS]),
     )
+
+
+def _domains(text: str) -> tuple[str, ...]:
+    domains = tuple(d.strip().casefold().lstrip("@") for d in text.replace(";", ",").split(",") if d.strip())
+    for domain in domains:
+        if "." not in domain or " " in domain:
+            raise ConfigError(f"Settings tab, '{SECURE_DOMAINS}': '{domain}' is not an email domain.")
+    return domains
 
 
 def missing_settings(table: Table) -> list[Append]:

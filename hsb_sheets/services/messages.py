@@ -1,0 +1,135 @@
+"""What each notification says: one builder per kind, rendering Jinja2 templates from the register.
+
+Emails are built when they are sent, from what the register holds then. Mail to an address outside
+the secure domains (Settings) or not marked Secure in the Directory carries only the case id, what is
+due and the register link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from hsb_sheets.adapters.mail.base import Email
+from hsb_sheets.adapters.workbook.base import Table
+from hsb_sheets.domain.meetings import label
+from hsb_sheets.domain.tabs import (
+    CASE_ID,
+    DIRECTORY,
+    INTAKE_ISSUES,
+    MEETING,
+    MEETINGS,
+    REFERRALS,
+    RESPONSE_ID,
+)
+from hsb_sheets.services.context import Context
+from hsb_sheets.services.policy import Policy
+
+ACKNOWLEDGEMENT = "acknowledgement"
+INTAKE_ISSUE = "intake_issue"
+NEEDS_SCHEDULING_KIND = "needs_scheduling"
+REMINDER = "reminder"
+READS = (REFERRALS, INTAKE_ISSUES, MEETINGS, DIRECTORY)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Register rows a notification may draw on, by key."""
+
+    referrals: Mapping[str, Mapping[str, str]]
+    issues: Mapping[str, Mapping[str, str]]
+    meetings: Mapping[str, Mapping[str, str]]
+    secure_addresses: frozenset[str]
+
+    def all_secure(self, policy: Policy, addresses: tuple[str, ...]) -> bool:
+        """Whether every address may receive personal details."""
+        return all(policy.is_secure(a) or a.casefold() in self.secure_addresses for a in addresses)
+
+
+Builder = Callable[[Context, Policy, Mapping[str, str], Lookup], Email | None]
+
+
+def _acknowledgement(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lookup) -> Email | None:
+    referral = lookup.referrals.get(entry[CASE_ID])
+    if referral is None:
+        return None
+    context = {
+        "referrer_name": referral.get("Referrer name", ""),
+        "case_id": entry[CASE_ID],
+        "service_name": policy.service_name,
+    }
+    return Email(
+        key=entry["Key"],
+        sender=ctx.sender,
+        to=(entry["Recipient"],),
+        subject=ctx.templates.render("email/acknowledgement.subject.j2", **context).strip(),
+        text=ctx.templates.render("email/acknowledgement.txt.j2", **context),
+        html=ctx.templates.render("email/acknowledgement.html.j2", **context),
+    )
+
+
+def _intake_issue(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lookup) -> Email | None:
+    response_id = entry["Key"].split("|", 1)[1]
+    issue = lookup.issues.get(response_id)
+    if issue is None:
+        return None
+    context = {
+        "reasons": [line for line in issue.get("Reasons", "").splitlines() if line.strip()],
+        "submitted": issue.get("Received", ""),
+        "service_name": policy.service_name,
+    }
+    return Email(
+        key=entry["Key"],
+        sender=ctx.sender,
+        to=(entry["Recipient"],),
+        subject=ctx.templates.render("email/intake_issue.subject.j2", **context).strip(),
+        text=ctx.templates.render("email/intake_issue.txt.j2", **context),
+        html=ctx.templates.render("email/intake_issue.html.j2", **context),
+    )
+
+
+def _needs_scheduling(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lookup) -> Email | None:
+    meeting = lookup.meetings.get(entry["Key"].split("|")[1])
+    if meeting is None:
+        return None
+    context = {
+        "case_id": meeting.get(CASE_ID, ""),
+        "label": label(meeting.get("Type", "")),
+        "reason": meeting.get("Reason", "") or "see the Meetings tab",
+        "register_link": policy.register_link,
+        "service_name": policy.service_name,
+    }
+    return Email(
+        key=entry["Key"],
+        sender=ctx.sender,
+        to=(entry["Recipient"],),
+        subject=ctx.templates.render("email/needs_scheduling.subject.j2", **context).strip(),
+        text=ctx.templates.render("email/needs_scheduling.txt.j2", **context),
+        html=ctx.templates.render("email/needs_scheduling.html.j2", **context),
+    )
+
+
+BUILDERS: dict[str, Builder] = {
+    ACKNOWLEDGEMENT: _acknowledgement,
+    INTAKE_ISSUE: _intake_issue,
+    NEEDS_SCHEDULING_KIND: _needs_scheduling,
+}
+
+
+def _index(table: Table, key: str) -> dict[str, dict[str, str]]:
+    return {record[key]: record for record in table.records() if record.get(key)}
+
+
+def lookup_from(tables: Mapping[str, Table]) -> Lookup:
+    """Indexes of the tabs builders draw on."""
+    secure = frozenset(
+        r.get("Email", "").strip().casefold()
+        for r in tables[DIRECTORY].records()
+        if r.get("Secure", "").strip().casefold() in ("yes", "y", "true")
+    )
+    return Lookup(
+        _index(tables[REFERRALS], CASE_ID),
+        _index(tables[INTAKE_ISSUES], RESPONSE_ID),
+        _index(tables[MEETINGS], MEETING),
+        secure,
+    )
