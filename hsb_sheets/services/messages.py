@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 
 from hsb_sheets.adapters.mail.base import Email
 from hsb_sheets.adapters.workbook.base import Table
+from hsb_sheets.domain.dates import format_uk
 from hsb_sheets.domain.meetings import label
 from hsb_sheets.domain.tabs import (
     CASE_ID,
     DIRECTORY,
     INTAKE_ISSUES,
+    INTERVENTIONS,
     MEETING,
     MEETINGS,
     REFERRALS,
@@ -29,7 +32,8 @@ ACKNOWLEDGEMENT = "acknowledgement"
 INTAKE_ISSUE = "intake_issue"
 NEEDS_SCHEDULING_KIND = "needs_scheduling"
 REMINDER = "reminder"
-READS = (REFERRALS, INTAKE_ISSUES, MEETINGS, DIRECTORY)
+READS = (REFERRALS, INTAKE_ISSUES, MEETINGS, DIRECTORY, INTERVENTIONS)
+INTERVENTION_KEY = (CASE_ID, "Intervention", "Start date")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class Lookup:
     issues: Mapping[str, Mapping[str, str]]
     meetings: Mapping[str, Mapping[str, str]]
     secure_addresses: frozenset[str]
+    interventions: Mapping[tuple[str, ...], Mapping[str, str]]
 
     def all_secure(self, policy: Policy, addresses: tuple[str, ...]) -> bool:
         """Whether every address may receive personal details."""
@@ -109,13 +114,6 @@ def _needs_scheduling(ctx: Context, policy: Policy, entry: Mapping[str, str], lo
     )
 
 
-BUILDERS: dict[str, Builder] = {
-    ACKNOWLEDGEMENT: _acknowledgement,
-    INTAKE_ISSUE: _intake_issue,
-    NEEDS_SCHEDULING_KIND: _needs_scheduling,
-}
-
-
 def _index(table: Table, key: str) -> dict[str, dict[str, str]]:
     return {record[key]: record for record in table.records() if record.get(key)}
 
@@ -132,4 +130,55 @@ def lookup_from(tables: Mapping[str, Table]) -> Lookup:
         _index(tables[INTAKE_ISSUES], RESPONSE_ID),
         _index(tables[MEETINGS], MEETING),
         secure,
+        {tuple(r.get(c, "").strip() for c in INTERVENTION_KEY): r for r in tables[INTERVENTIONS].records()},
     )
+
+
+def reminder_key(
+    kind: str, case_id: str, intervention: str, start: str, due: date, role: str, send_on: date
+) -> str:
+    """The idempotency key of one reminder: case, intervention, kind, due date, recipient role, day."""
+    parts = (kind, case_id, intervention, start, due.isoformat(), role, send_on.isoformat())
+    return "|".join([REMINDER, *(p.replace("|", "/") for p in parts)])
+
+
+def _reminder(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lookup) -> Email | None:
+    _, kind, case_id, intervention, start, due, _role, _day = entry["Key"].split("|")
+    addresses = tuple(a.strip() for a in entry["Recipient"].split(",") if a.strip())
+    if not addresses:
+        return None
+    referral = lookup.referrals.get(case_id, {})
+    row = lookup.interventions.get((case_id, intervention, start), {})
+    secure = lookup.all_secure(policy, addresses)
+    context = {
+        "kind": kind,
+        "case_id": case_id,
+        "due": format_uk(date.fromisoformat(due)),
+        "register_link": policy.register_link,
+        "service_name": policy.service_name,
+        "recording_system": referral.get("Recording system", "") or "case recording",
+        "secure": secure,
+        # Only for recipients trusted with personal details; the templates show them only then.
+        "child_name": f"{referral.get('Child first name', '')} {referral.get('Child last name', '')}".strip()
+        if secure
+        else "",
+        "intervention": intervention if secure else "",
+        "worker": row.get("Worker email", "") if secure else "",
+    }
+    return Email(
+        key=entry["Key"],
+        sender=ctx.sender,
+        to=addresses[:1],
+        cc=addresses[1:],
+        subject=ctx.templates.render("email/reminder.subject.j2", **context).strip(),
+        text=ctx.templates.render("email/reminder.txt.j2", **context),
+        html=ctx.templates.render("email/reminder.html.j2", **context),
+    )
+
+
+BUILDERS: dict[str, Builder] = {
+    ACKNOWLEDGEMENT: _acknowledgement,
+    INTAKE_ISSUE: _intake_issue,
+    NEEDS_SCHEDULING_KIND: _needs_scheduling,
+    REMINDER: _reminder,
+}

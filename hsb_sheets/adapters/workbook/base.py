@@ -115,21 +115,38 @@ def row_key(table: Table, key_column: Key) -> Callable[[list[str]], Key]:
     return lambda row: tuple(row[i].strip() for i in indexes)
 
 
-def check_unique_keys(table: Table, key_column: Key) -> dict[Key, int]:
-    """Map each key to its row position; WorkbookError if a key is on two rows."""
-    positions: dict[Key, int] = {}
+def check_unique_keys(table: Table, key_column: Key) -> KeyIndex:
+    """Map each key to its row position, remembering keys found on more than one row."""
+    index = KeyIndex(table.name)
     key_of = row_key(table, key_column)
     for position, row in enumerate(table.rows):
         key = key_of(row)
         if not key or key == ("",) * len(key):
             continue
-        if key in positions:
-            shown = key if isinstance(key, str) else " / ".join(key)
+        if key in index.positions:
+            index.repeated.add(key)
+        index.positions[key] = position
+    return index
+
+
+@dataclass
+class KeyIndex:
+    """Row positions by key. A key on two rows is never written: nobody can tell which is meant."""
+
+    tab: str
+    positions: dict[Key, int] = field(default_factory=dict)
+    repeated: set[Key] = field(default_factory=set)
+
+    def position(self, key_column: Key, key: Key) -> int:
+        """Where the row with this key is; WorkbookError if there is none, or more than one."""
+        shown = key if isinstance(key, str) else " / ".join(key)
+        if key in self.repeated:
             raise WorkbookError(
-                f"The '{table.name}' tab has '{shown}' on two rows; remove one so jobs know which to update."
+                f"The '{self.tab}' tab has '{shown}' on two rows; remove one so jobs know which to update."
             )
-        positions[key] = position
-    return positions
+        if key not in self.positions:
+            raise WorkbookError(f"The '{self.tab}' tab has no row with {key_column} {shown!r}.")
+        return self.positions[key]
 
 
 def apply_batch(tables: Mapping[str, Table], batch: WriteBatch) -> None:
@@ -138,15 +155,13 @@ def apply_batch(tables: Mapping[str, Table], batch: WriteBatch) -> None:
     Shared by adapters that hold a whole workbook in memory (xlsx and the in-memory fake).
     """
     planned: list[tuple[Table, int, dict[int, str]]] = []
-    key_positions: dict[tuple[str, Key], dict[Key, int]] = {}
+    key_positions: dict[tuple[str, Key], KeyIndex] = {}
     for update in batch.updates:
         table = _table(tables, update.tab)
         cache_key = (update.tab, update.key_column)
         if cache_key not in key_positions:
             key_positions[cache_key] = check_unique_keys(table, update.key_column)
-        position = key_positions[cache_key].get(update.key)
-        if position is None:
-            raise WorkbookError(f"The '{update.tab}' tab has no row with {update.key_column} {update.key!r}.")
+        position = key_positions[cache_key].position(update.key_column, update.key)
         planned.append((table, position, {table.index(c): v for c, v in update.values.items()}))
     new_rows: list[tuple[Table, list[str]]] = []
     for append in batch.appends:

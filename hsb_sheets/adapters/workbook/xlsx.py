@@ -22,7 +22,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from hsb_sheets.adapters.workbook.base import Key, Table, WriteBatch, check_unique_keys
+from hsb_sheets.adapters.workbook.base import Key, KeyIndex, Table, WriteBatch, check_unique_keys
 from hsb_sheets.adapters.workbook.ooxml import Package, PackageError
 from hsb_sheets.domain.tabs import TabSpec
 from hsb_sheets.errors import WorkbookError
@@ -195,23 +195,20 @@ class XlsxWorkbook:
             staged = {name: self._table(name) for name in names}
             before = {name: len(table.rows) for name, table in staged.items()}
             cells: dict[str, dict[tuple[int, int], str]] = {name: {} for name in names}
-            positions: dict[tuple[str, Key], dict[Key, int]] = {}
+            positions: dict[tuple[str, Key], KeyIndex] = {}
             for update in batch.updates:  # resolve every key before anything changes
                 table = staged[update.tab]
                 index_key = (update.tab, update.key_column)
                 if index_key not in positions:
                     positions[index_key] = check_unique_keys(table, update.key_column)
-                if update.key not in positions[index_key]:
-                    raise WorkbookError(
-                        f"The '{update.tab}' tab has no row with {update.key_column} {update.key!r}."
-                    )
+                positions[index_key].position(update.key_column, update.key)
                 for column in update.values:
                     table.index(column)
             for append in batch.appends:
                 for column in append.values:
                     staged[append.tab].index(column)
             for update in batch.updates:
-                position = positions[(update.tab, update.key_column)][update.key]
+                position = positions[(update.tab, update.key_column)].position(update.key_column, update.key)
                 table = staged[update.tab]
                 for column, value in update.values.items():
                     cells[update.tab][(position + 2, table.index(column) + 1)] = value
@@ -237,7 +234,7 @@ class XlsxWorkbook:
             # Keep the tables read in this session in step with the file, so nothing is parsed twice.
             for update in batch.updates:
                 table = staged[update.tab]
-                position = positions[(update.tab, update.key_column)][update.key]
+                position = positions[(update.tab, update.key_column)].position(update.key_column, update.key)
                 for column, value in update.values.items():
                     table.rows[position][table.index(column)] = value
             for table, row, values in new_rows:
