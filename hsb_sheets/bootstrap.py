@@ -52,6 +52,13 @@ def build_workbook(settings: Settings) -> Workbook:
 def build_mailer(settings: Settings) -> Mailer:
     """The mail adapter the settings name."""
     mail = settings.mail
+    if mail.backend == "gmail":
+        from hsb_sheets.adapters.mail.gmail import SCOPES, GmailMailer, gmail_service
+
+        if not mail.gmail_mailbox:
+            raise ConfigError("[mail] gmail_mailbox is empty: name the shared mailbox the service sends as.")
+        credentials = google_credentials(mail.gmail_key_file, mail.gmail_mailbox, SCOPES)
+        return GmailMailer(gmail_service(credentials, mail.gmail_endpoint or None), "me", mail.gmail_retries)
     if mail.backend == "smtp":
         return SmtpMailer(
             SmtpSettings(

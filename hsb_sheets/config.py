@@ -40,7 +40,7 @@ class WorkbookSettings(_Section):
 class MailSettings(_Section):
     """How notifications leave."""
 
-    backend: Literal["eml", "smtp"] = "eml"
+    backend: Literal["eml", "smtp", "gmail"] = "eml"
     sender: str = "hsb-service@example.gov.uk"
     outbox: str = "outbox"
     smtp_host: str = "localhost"
@@ -49,6 +49,10 @@ class MailSettings(_Section):
     smtp_username: str = ""
     smtp_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
     smtp_journal: str = ".hsb-state/smtp-sent.log"
+    gmail_key_file: str = ""  # blank: GOOGLE_APPLICATION_CREDENTIALS
+    gmail_mailbox: str = ""  # the shared mailbox the service account sends as (delegation)
+    gmail_endpoint: str = ""  # blank: Google's; tests point it at a local fake server
+    gmail_retries: Annotated[int, Field(ge=0, le=10)] = 5
 
     @field_validator("sender")
     @classmethod
@@ -162,13 +166,15 @@ backend = "local"                # the register is an .xlsx workbook on disk
 path = "register.xlsx"
 
 [mail]
-backend = "eml"                  # "eml": write .eml files to the outbox folder; "smtp": send them
+backend = "eml"                  # "eml": .eml files in the outbox folder; "smtp"; or "gmail"
 sender = "hsb-service@example.gov.uk"
 outbox = "outbox"
 smtp_host = "localhost"
 smtp_port = 25
 smtp_security = "none"           # "none", "starttls" or "tls"
 smtp_username = ""               # the password is read from HSB_SHEETS_SMTP_PASSWORD only
+gmail_mailbox = ""               # Gmail: the shared mailbox a service account sends as
+gmail_key_file = ""              # Gmail: service-account key (blank: GOOGLE_APPLICATION_CREDENTIALS)
 
 [calendar]
 backend = "ics"                  # "ics": iCalendar invitations by mail; "google": Google Calendar

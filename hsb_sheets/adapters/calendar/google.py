@@ -15,12 +15,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httplib2
-from google.api_core.client_options import ClientOptions
 from google.auth.credentials import Credentials
-from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from hsb_sheets.adapters.calendar.base import CalendarError, MeetingEvent
+from hsb_sheets.adapters.google_api import build_service
 
 SCOPES = (
     "https://www.googleapis.com/auth/calendar.events",
@@ -30,17 +29,8 @@ SERVICE_PATH = "calendar/v3/"
 
 
 def calendar_service(credentials: Credentials, endpoint: str | None = None, timeout: float = 30.0) -> Any:
-    """A Calendar v3 client from the discovery document bundled with the library.
-
-    ``endpoint`` replaces https://www.googleapis.com/ (tests point it at a local fake server).
-    """
-    import google_auth_httplib2
-
-    options = ClientOptions(api_endpoint=endpoint.rstrip("/") + "/" + SERVICE_PATH) if endpoint else None
-    http = google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http(timeout=timeout))
-    return build(
-        "calendar", "v3", http=http, client_options=options, static_discovery=True, cache_discovery=False
-    )
+    """A Calendar v3 client; ``endpoint`` replaces https://www.googleapis.com/ (tests: a local fake)."""
+    return build_service("calendar", "v3", credentials, endpoint, SERVICE_PATH, timeout)
 
 
 def _status(problem: HttpError) -> int:

@@ -1,0 +1,88 @@
+"""One contract for every mail adapter: .eml outbox, SMTP (a real aiosmtpd server) and Gmail (fake API)."""
+
+from __future__ import annotations
+
+import email
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.message import Message
+from pathlib import Path
+
+import pytest
+from google.auth.credentials import AnonymousCredentials
+
+from hsb_sheets.adapters.mail.base import Email, Mailer
+from hsb_sheets.adapters.mail.eml import EmlOutbox
+from hsb_sheets.adapters.mail.gmail import GmailMailer, gmail_service
+from hsb_sheets.adapters.mail.smtp import SmtpMailer, SmtpSettings
+from tests.fakes.gmail import FakeGmail
+from tests.integration.test_smtp import Recorder, free_port
+
+
+@dataclass
+class Harness:
+    mailer: Mailer
+    delivered: Callable[[], list[Message]]
+
+
+@pytest.fixture(params=["eml", "smtp", "gmail"])
+def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
+    if request.param == "eml":
+        folder = tmp_path / "outbox"
+        yield Harness(
+            EmlOutbox(folder),
+            lambda: [email.message_from_bytes(p.read_bytes()) for p in folder.glob("*.eml")],
+        )
+    elif request.param == "smtp":
+        from aiosmtpd.controller import Controller
+
+        recorder = Recorder()
+        port = free_port()
+        controller = Controller(recorder, hostname="127.0.0.1", port=port)
+        controller.start()
+        try:
+            mailer = SmtpMailer(SmtpSettings("127.0.0.1", port, timeout=5), journal=tmp_path / "journal.log")
+            yield Harness(mailer, lambda: recorder.messages)
+        finally:
+            controller.stop()
+    else:
+        fake = FakeGmail()
+        url = fake.start()
+        try:
+            yield Harness(
+                GmailMailer(gmail_service(AnonymousCredentials(), url), retries=2),
+                lambda: [m for _, m in fake.sent],
+            )
+        finally:
+            fake.stop()
+
+
+def notice(key: str = "reminder|due_today|HSB-2026-0001") -> Email:
+    return Email(
+        key=key,
+        sender="hsb-service@example.gov.uk",
+        to=("worker@example.gov.uk",),
+        cc=("lead@example.org",),
+        subject="End summary due today: HSB-2026-0001",
+        text="The end summary for case HSB-2026-0001 is due today.",
+        html="<p>Due today.</p>",
+    )
+
+
+def test_a_message_is_delivered_with_its_headers(harness: Harness) -> None:
+    provider_id = harness.mailer.send(notice())
+    assert provider_id
+    [message] = harness.delivered()
+    assert message["Message-ID"] == notice().message_id
+    assert message["Subject"] == "End summary due today: HSB-2026-0001"
+    assert message["To"] == "worker@example.gov.uk" and message["Cc"] == "lead@example.org"
+    types = {part.get_content_type() for part in message.walk()}
+    assert {"text/plain", "text/html"} <= types
+
+
+def test_sending_the_same_notification_again_delivers_nothing_more(harness: Harness) -> None:
+    first = harness.mailer.send(notice())
+    second = harness.mailer.send(notice())
+    harness.mailer.send(notice("reminder|escalation|HSB-2026-0001"))
+    assert first == second
+    assert len(harness.delivered()) == 2
