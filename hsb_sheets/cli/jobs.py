@@ -5,11 +5,13 @@ from __future__ import annotations
 import click
 
 from hsb_sheets.cli.common import AppState
-from hsb_sheets.cli.report import print_intake, print_meetings
+from hsb_sheets.cli.report import print_digest, print_intake, print_meetings, print_reminders
+from hsb_sheets.services.digest import run_digest
 from hsb_sheets.services.intake import run_intake
 from hsb_sheets.services.meetings import run_meetings
+from hsb_sheets.services.reminders import run_reminders
 
-JOBS = ("intake", "meetings")
+JOBS = ("intake", "meetings", "reminders", "digest")
 
 
 @click.command()
@@ -26,3 +28,7 @@ def run(state: AppState, job_names: tuple[str, ...], dry_run: bool) -> None:
             print_intake(run_intake(ctx, dry_run=dry_run))
         elif job == "meetings":
             print_meetings(run_meetings(ctx, dry_run=dry_run))
+        elif job == "reminders":
+            print_reminders(run_reminders(ctx, dry_run=dry_run))
+        else:
+            print_digest(run_digest(ctx, dry_run=dry_run))

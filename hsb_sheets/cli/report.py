@@ -8,8 +8,10 @@ from rich.table import Table
 
 from hsb_sheets.adapters.workbook.base import WriteBatch
 from hsb_sheets.cli.common import console
+from hsb_sheets.services.digest import DigestReport
 from hsb_sheets.services.intake import IntakeReport
 from hsb_sheets.services.meetings import MeetingsReport
+from hsb_sheets.services.reminders import RemindersReport
 
 
 def print_intake(report: IntakeReport) -> None:
@@ -62,3 +64,40 @@ def print_meetings(report: MeetingsReport) -> None:
         console.print(f"  calendar unavailable, will retry: {', '.join(report.waiting)}")
     if report.dry_run:
         print_planned(report.planned)
+    elif report.delivery.sent or report.delivery.failed:
+        d = report.delivery
+        console.print(f"  notes to coordinators: {len(d.sent)} sent, {len(d.failed)} failed")
+
+
+def print_reminders(report: RemindersReport) -> None:
+    """One summary of a reminders run."""
+    verb = "would queue" if report.dry_run else "queued"
+    statuses = ", ".join(f"{status} {count}" for status, count in sorted(report.statuses.items()))
+    console.print(f"reminders: {verb} {len(report.queued)} reminder(s); interventions: {statuses or 'none'}.")
+    if report.late:
+        console.print(f"  end summaries recorded late (audited): {', '.join(report.late)}")
+    for problem in report.problems:
+        console.print(f"  [yellow]check[/yellow] {problem}")
+    if report.dry_run:
+        print_planned(report.planned)
+    else:
+        d = report.delivery
+        console.print(
+            f"  emails: {len(d.sent)} sent, {len(d.failed)} failed, {len(d.waiting)} waiting to retry"
+        )
+
+
+def print_digest(report: DigestReport) -> None:
+    """One summary of a digest run."""
+    if report.skipped:
+        console.print(f"digest: skipped ({report.skipped}).")
+        return
+    verb = "would queue" if report.dry_run else "queued"
+    console.print(f"digest: {verb} {len(report.queued)} digest email(s) to coordinators.")
+    if report.dry_run:
+        print_planned(report.planned)
+    else:
+        d = report.delivery
+        console.print(
+            f"  emails: {len(d.sent)} sent, {len(d.failed)} failed, {len(d.waiting)} waiting to retry"
+        )

@@ -11,16 +11,18 @@ from rich.table import Table
 
 from hsb_sheets.bootstrap import DIRECTORY_EXAMPLE, build_context
 from hsb_sheets.cli.common import AppState, console
-from hsb_sheets.cli.report import print_intake, print_meetings
+from hsb_sheets.cli.report import print_digest, print_intake, print_meetings, print_reminders
 from hsb_sheets.config import load_settings
 from hsb_sheets.domain.tabs import FORM_RESPONSES, REFERRALS
 from hsb_sheets.resources import shipped
 from hsb_sheets.services.demo_data import demo_responses
+from hsb_sheets.services.digest import run_digest
 from hsb_sheets.services.intake import run_intake
 from hsb_sheets.services.meetings import run_meetings
+from hsb_sheets.services.reminders import run_reminders
 from hsb_sheets.services.rule_source import read_rule_csv
 from hsb_sheets.services.setup import setup_register
-from hsb_sheets.services.workspace import create_workspace, import_responses
+from hsb_sheets.services.workspace import add_demo_interventions, create_workspace, import_responses
 
 
 @click.command()
@@ -60,7 +62,10 @@ def demo(directory: Path) -> None:
         added, _ = import_responses(ctx, header, rows)
         console.print(f"Added {added} fictional form responses to '{FORM_RESPONSES}'.")
     print_intake(run_intake(ctx))
+    add_demo_interventions(ctx)
     print_meetings(run_meetings(ctx))
+    print_reminders(run_reminders(ctx))
+    print_digest(run_digest(ctx))
     console.print(_routes_table(ctx.workbook.read([REFERRALS])[REFERRALS].records()))
     console.print(f"Register:  {settings.resolve(settings.workbook.path)}")
     console.print(

@@ -293,3 +293,37 @@ def demo_responses(form: FormDefinition, now: datetime) -> tuple[list[str], list
     for stamp, values in zip(times, answers, strict=True):
         rows.append([stamp.strftime("%d/%m/%Y %H:%M:%S"), *(values.get(f.id, "") for f in form.fields)])
     return header, rows
+
+
+def demo_interventions(case_ids: list[str], today: date) -> list[dict[str, str]]:
+    """Interventions in every state, on the first fictional cases (dates relative to today)."""
+    day = timedelta(days=1)
+    plans = [
+        (
+            "Safety planning",
+            today - 40 * day,
+            today + 14 * day,
+            "",
+            f"{format_uk(today + day)}",
+        ),  # open, review
+        ("AIM3 assessment", today - 60 * day, today, "", ""),  # ends today: first reminder
+        ("TA-HSB work", today - 50 * day, today - 10 * day, "", ""),  # summary due in a few days
+        ("Psychosexual education", today - 80 * day, today - 22 * day, "", ""),  # overdue: escalated
+        ("AIM Under 12s", today - 90 * day, today - 30 * day, format_uk(today - 20 * day), ""),  # complete
+        ("Other", today - 90 * day, today - 40 * day, format_uk(today - 5 * day), ""),  # recorded late
+    ]
+    rows = []
+    for case_id, (kind, start, end, recorded, reviews) in zip(case_ids, plans, strict=False):
+        rows.append(
+            {
+                "Case ID": case_id,
+                "Intervention": kind,
+                "Worker email": "hsb.worker@example.gov.uk",
+                "Start date": format_uk(start),
+                "End date": format_uk(end),
+                "Sessions agreed": "8",
+                "Review dates": reviews,
+                "End summary recorded": recorded,
+            }
+        )
+    return rows

@@ -11,9 +11,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from hsb_sheets.adapters.mail.base import Email
+from hsb_sheets.adapters.mail.base import Attachment, Email
 from hsb_sheets.adapters.workbook.base import Table
 from hsb_sheets.domain.dates import format_uk
+from hsb_sheets.domain.digest import build_digest
 from hsb_sheets.domain.meetings import label
 from hsb_sheets.domain.tabs import (
     CASE_ID,
@@ -22,9 +23,11 @@ from hsb_sheets.domain.tabs import (
     INTERVENTIONS,
     MEETING,
     MEETINGS,
+    OUTBOX,
     REFERRALS,
     RESPONSE_ID,
 )
+from hsb_sheets.domain.working_days import WorkingCalendar
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.policy import Policy
 
@@ -32,7 +35,8 @@ ACKNOWLEDGEMENT = "acknowledgement"
 INTAKE_ISSUE = "intake_issue"
 NEEDS_SCHEDULING_KIND = "needs_scheduling"
 REMINDER = "reminder"
-READS = (REFERRALS, INTAKE_ISSUES, MEETINGS, DIRECTORY, INTERVENTIONS)
+DIGEST = "digest"
+READS = (REFERRALS, INTAKE_ISSUES, MEETINGS, DIRECTORY, INTERVENTIONS, OUTBOX)
 INTERVENTION_KEY = (CASE_ID, "Intervention", "Start date")
 
 
@@ -45,6 +49,7 @@ class Lookup:
     meetings: Mapping[str, Mapping[str, str]]
     secure_addresses: frozenset[str]
     interventions: Mapping[tuple[str, ...], Mapping[str, str]]
+    tables: Mapping[str, Table]
 
     def all_secure(self, policy: Policy, addresses: tuple[str, ...]) -> bool:
         """Whether every address may receive personal details."""
@@ -131,6 +136,7 @@ def lookup_from(tables: Mapping[str, Table]) -> Lookup:
         _index(tables[MEETINGS], MEETING),
         secure,
         {tuple(r.get(c, "").strip() for c in INTERVENTION_KEY): r for r in tables[INTERVENTIONS].records()},
+        tables,
     )
 
 
@@ -176,9 +182,58 @@ def _reminder(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lo
     )
 
 
+def _digest(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lookup) -> Email | None:
+    from hsb_sheets.services.digest_chart import referrals_chart
+
+    _, area, day, _recipient = entry["Key"].split("|")
+    t = lookup.tables
+    digest = build_digest(
+        area,
+        date.fromisoformat(day),
+        WorkingCalendar(ctx.timezone, policy.office_opens, policy.office_closes),
+        t[REFERRALS].records(),
+        t[INTAKE_ISSUES].records(),
+        t[MEETINGS].records(),
+        t[INTERVENTIONS].records(),
+        t[OUTBOX].records(),
+    )
+    sections = [
+        ("New referrals", digest.new_referrals),
+        ("Intake issues waiting (all areas)", digest.intake_issues),
+        ("Meetings needing scheduling", digest.needs_scheduling),
+        ("End summaries due this week", digest.due_this_week),
+        ("End summaries overdue", digest.overdue),
+        ("Notifications that failed", digest.failed),
+    ]
+    context = {
+        "area": area,
+        "day": format_uk(digest.day),
+        "new_referrals": digest.new_referrals,
+        "intake_issues": digest.intake_issues,
+        "needs_scheduling": digest.needs_scheduling,
+        "due_this_week": digest.due_this_week,
+        "overdue": digest.overdue,
+        "failed": digest.failed,
+        "sections": sections,
+        "register_link": policy.register_link,
+        "service_name": policy.service_name,
+    }
+    chart = Attachment("referrals-by-route.png", "image", "png", referrals_chart(digest))
+    return Email(
+        key=entry["Key"],
+        sender=ctx.sender,
+        to=(entry["Recipient"],),
+        subject=ctx.templates.render("email/digest.subject.j2", **context).strip(),
+        text=ctx.templates.render("email/digest.txt.j2", **context),
+        html=ctx.templates.render("email/digest.html.j2", **context),
+        attachments=(chart,),
+    )
+
+
 BUILDERS: dict[str, Builder] = {
     ACKNOWLEDGEMENT: _acknowledgement,
     INTAKE_ISSUE: _intake_issue,
     NEEDS_SCHEDULING_KIND: _needs_scheduling,
     REMINDER: _reminder,
+    DIGEST: _digest,
 }

@@ -76,7 +76,7 @@ def deliver_pending(
     ctx: Context, policy: Policy, job: str, sleep: Callable[[float], None] = time.sleep
 ) -> DeliveryReport:
     """Send every pending notification once and record the outcome in the Outbox."""
-    tables = ctx.workbook.read([OUTBOX, *READS])
+    tables = ctx.workbook.read(list(READS))
     lookup = lookup_from(tables)
     report = DeliveryReport()
     batch = WriteBatch()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hsb_sheets.adapters.workbook.base import Append, WriteBatch
+from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
 from hsb_sheets.config import DEFAULT_SETTINGS_TOML, SETTINGS_FILE
 from hsb_sheets.domain.responses import map_columns, read_responses
-from hsb_sheets.domain.tabs import FORM_RESPONSES
+from hsb_sheets.domain.tabs import CASE_ID, FORM_RESPONSES, INTERVENTIONS, REFERRALS, SETTINGS
 from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
+from hsb_sheets.services.demo_data import demo_interventions
+from hsb_sheets.services.policy import SECURE_DOMAINS
 
 
 def create_workspace(directory: Path) -> Path:
@@ -54,3 +56,17 @@ def import_responses(
             )
             ctx.workbook.write(batch)
     return added, len(incoming) - added
+
+
+def add_demo_interventions(ctx: Context) -> int:
+    """Give the demo's first cases interventions in every state, once; mark example.gov.uk secure."""
+    with ctx.workbook.session():
+        tables = ctx.workbook.read([INTERVENTIONS, REFERRALS])
+        if tables[INTERVENTIONS].rows:
+            return 0
+        cases = [r[CASE_ID] for r in tables[REFERRALS].records() if r.get("Service") == "hsb"]
+        rows = demo_interventions(cases, ctx.now().date())
+        batch = WriteBatch(appends=[Append(INTERVENTIONS, row) for row in rows])
+        batch.updates.append(Update(SETTINGS, "Setting", SECURE_DOMAINS, {"Value": "example.gov.uk"}))
+        ctx.workbook.write(batch)
+        return len(rows)

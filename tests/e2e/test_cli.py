@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from hsb_sheets.cli import cli
-from hsb_sheets.domain.tabs import INTAKE_ISSUES, MEETINGS, OUTBOX, REFERRALS, ROUTING_RULES
+from hsb_sheets.domain.tabs import INTAKE_ISSUES, INTERVENTIONS, MEETINGS, OUTBOX, REFERRALS, ROUTING_RULES
 from tests.conftest import ROOT, valid_answers
 
 EXPECTED_KEYS = [
@@ -65,6 +65,16 @@ def test_demo_builds_a_register_and_a_rerun_duplicates_nothing(demo_dir: Path) -
     assert sorted(p.name for p in (demo_dir / "outbox" / "invites").glob("*.ics")) == invites
     assert sorted(p.name for p in (demo_dir / "outbox").glob("*.eml")) == emails
 
+    for job in ("reminders", "digest"):
+        rerun = invoke("--config", str(demo_dir / "hsb-sheets.toml"), "run", "--job", job)
+        assert rerun.exit_code == 0, rerun.output
+    assert (
+        "queued 0 reminder(s)"
+        in invoke("--config", str(demo_dir / "hsb-sheets.toml"), "run", "--job", "reminders").output
+    )
+    assert sorted(p.name for p in (demo_dir / "outbox").glob("*.eml")) == emails
+    assert row_counts(demo_dir / "register.xlsx") == counts
+
     again = invoke("demo", str(demo_dir))  # the demo itself is safe to rerun
     assert again.exit_code == 0 and row_counts(demo_dir / "register.xlsx") == counts
 
@@ -81,6 +91,15 @@ def test_demo_exercises_every_route_and_service(demo_dir: Path) -> None:
     assert column["Recording system"] == {"ChildView", "CAPITA"}
     flags = ",".join(str(r[header.index("Flags")] or "") for r in rows[1:])
     assert "possible_duplicate" in flags and "aim_deferred_until_responsibility" in flags
+
+
+def test_demo_has_interventions_in_every_state_and_their_emails(demo_dir: Path) -> None:
+    book = openpyxl.load_workbook(demo_dir / "register.xlsx", read_only=True)
+    rows = list(book[INTERVENTIONS].iter_rows(values_only=True))
+    statuses = {r[rows[0].index("Status")] for r in rows[1:]}
+    assert statuses == {"Open", "Summary due", "Overdue", "Complete"}
+    kinds = {p.name.split("-")[0] for p in (demo_dir / "outbox").glob("*.eml")}
+    assert {"acknowledgement", "intake_issue", "invite", "needs_scheduling", "reminder", "digest"} <= kinds
 
 
 def test_demo_stores_a_formula_answer_as_text(demo_dir: Path) -> None:

@@ -1,0 +1,100 @@
+"""The coordinators' morning digest for one area: counts and case ids, never personal details."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from hsb_sheets.domain.dates import DateFormatError, parse_date, parse_timestamp
+from hsb_sheets.domain.meetings import NEEDS_SCHEDULING
+from hsb_sheets.domain.reminders import COMPLETE, OVERDUE
+from hsb_sheets.domain.working_days import WorkingCalendar
+
+ROUTES = ("strategy_discussion", "early_help", "universal")
+WEEKS = 12
+
+
+@dataclass
+class Digest:
+    """What a coordinator needs to see this morning."""
+
+    area: str
+    day: date
+    new_referrals: list[str] = field(default_factory=list)
+    intake_issues: list[str] = field(default_factory=list)
+    needs_scheduling: list[str] = field(default_factory=list)
+    due_this_week: list[str] = field(default_factory=list)
+    overdue: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    weeks: list[date] = field(default_factory=list)  # Mondays, oldest first
+    by_route: dict[str, list[int]] = field(default_factory=dict)  # route -> referrals per week
+
+
+def _day(text: str) -> date | None:
+    try:
+        return parse_timestamp(text).date()
+    except DateFormatError:
+        try:
+            return parse_date(text)
+        except DateFormatError:
+            return None
+
+
+def build_digest(
+    area: str,
+    today: date,
+    work: WorkingCalendar,
+    referrals: Iterable[Mapping[str, str]],
+    intake_issues: Iterable[Mapping[str, str]],
+    meetings: Iterable[Mapping[str, str]],
+    interventions: Iterable[Mapping[str, str]],
+    outbox: Iterable[Mapping[str, str]],
+) -> Digest:
+    """Collect the area's digest. "New" means received since the previous working day began."""
+    digest = Digest(area, today)
+    since = today - timedelta(days=1)
+    while not work.is_working_day(since):
+        since -= timedelta(days=1)
+    monday = today - timedelta(days=today.weekday())
+    digest.weeks = [monday - timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1)]
+    counts: Counter[tuple[str, date]] = Counter()
+    cases_in_area: set[str] = set()
+    for referral in referrals:
+        if referral.get("Area", "").casefold() != area.casefold():
+            continue
+        case_id = referral.get("Case ID", "")
+        cases_in_area.add(case_id)
+        received = _day(referral.get("Received", ""))
+        if received is None:
+            continue
+        if since <= received <= today:
+            digest.new_referrals.append(case_id)
+        week = received - timedelta(days=received.weekday())
+        counts[(referral.get("Route", ""), week)] += 1
+    digest.by_route = {route: [counts[(route, week)] for week in digest.weeks] for route in ROUTES}
+    digest.intake_issues = [
+        i.get("Response ID", "") for i in intake_issues if not i.get("Resolution", "").strip()
+    ]
+    digest.needs_scheduling = [
+        m.get("Meeting", "")
+        for m in meetings
+        if m.get("Status") == NEEDS_SCHEDULING and m.get("Case ID", "") in cases_in_area
+    ]
+    sunday = monday + timedelta(days=6)
+    for row in interventions:
+        case_id = row.get("Case ID", "")
+        if case_id not in cases_in_area or row.get("Status") == COMPLETE:
+            continue
+        due = _day(row.get("End summary due", ""))
+        if row.get("Status") == OVERDUE:
+            digest.overdue.append(case_id)
+        elif due is not None and monday <= due <= sunday:
+            digest.due_this_week.append(case_id)
+    digest.failed = [
+        f"{o.get('Kind', '')} {o.get('Case ID', '')}".strip()
+        for o in outbox
+        if o.get("State") == "failed" and (not o.get("Case ID") or o.get("Case ID") in cases_in_area)
+    ]
+    return digest

@@ -1,0 +1,119 @@
+"""The coordinators' digest: per area, once per working day, counts and case ids, a chart attached."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
+from hsb_sheets.adapters.workbook.memory import MemoryWorkbook
+from hsb_sheets.domain.tabs import INTERVENTIONS, OUTBOX
+from hsb_sheets.services.context import Context
+from hsb_sheets.services.digest import run_digest
+from hsb_sheets.services.intake import run_intake
+from hsb_sheets.services.meetings import run_meetings
+from hsb_sheets.services.reminders import run_reminders
+from hsb_sheets.services.rule_source import read_rule_csv
+from hsb_sheets.services.setup import setup_register
+from tests.conftest import ROOT, FixedClock, valid_answers
+from tests.unit.test_intake_service import mailer, submit
+
+
+@pytest.fixture
+def ctx(memory_context: Context, clock: FixedClock) -> Context:
+    setup_register(memory_context, directory_seed=read_rule_csv(ROOT / "config" / "directory.example.csv"))
+    submit(
+        memory_context,
+        ("09/03/2026 09:00:00", valid_answers(traffic_light="Red", referrer_email="a@example.org")),
+        (
+            "11/03/2026 10:00:00",
+            valid_answers(traffic_light="Amber", child_first_name="Sam", referrer_email="b@example.org"),
+        ),
+        (
+            "11/03/2026 11:00:00",
+            valid_answers(child_area="Peterborough", child_first_name="Kai", referrer_email="c@example.org"),
+        ),
+        ("11/03/2026 12:00:00", valid_answers(child_last_name="", referrer_email="d@example.org")),
+    )
+    clock.now = datetime(2026, 3, 12, 7, 30, tzinfo=UTC)
+    run_intake(memory_context)
+    memory_context.workbook.write(
+        WriteBatch(
+            appends=[
+                Append(
+                    INTERVENTIONS,
+                    {
+                        "Case ID": "HSB-2026-0001",
+                        "Intervention": "Safety planning",
+                        "Start date": "01/01/2026",
+                        "Worker email": "w@example.gov.uk",
+                        "End date": "20/02/2026",
+                    },
+                ),
+                Append(
+                    INTERVENTIONS,
+                    {
+                        "Case ID": "HSB-2026-0002",
+                        "Intervention": "Other",
+                        "Start date": "01/01/2026",
+                        "Worker email": "w@example.gov.uk",
+                        "End date": "01/03/2026",
+                    },
+                ),
+            ]
+        )
+    )
+    run_reminders(memory_context)
+    mailer(memory_context).sent.clear()
+    return memory_context
+
+
+def digests(ctx: Context) -> dict[str, str]:
+    return {e.to[0]: e.text for e in mailer(ctx).sent if e.key.startswith("digest|")}
+
+
+def test_one_digest_per_area_with_counts_and_case_ids(ctx: Context) -> None:
+    report = run_digest(ctx)
+    assert len(report.queued) == 2
+    texts = digests(ctx)
+    cambs = texts["coordinator.cambs@example.gov.uk"]
+    assert "New referrals since the last working day: 1 (HSB-2026-0002)" in cambs  # the 9th is too old
+    assert "Intake issues waiting for a coordinator (all areas): 1" in cambs
+    assert "End summaries due this week: 1 (HSB-2026-0002)" in cambs  # due Sunday 15 March
+    assert "End summaries overdue: 1 (HSB-2026-0001)" in cambs
+    assert "Robin" not in cambs and "Testwood" not in cambs
+    pboro = texts["coordinator.pboro@example.gov.uk"]
+    assert "New referrals since the last working day: 1 (HSB-2026-0003)" in pboro
+    assert "End summaries overdue: 0" in pboro
+
+
+def test_the_chart_is_attached_as_a_png(ctx: Context) -> None:
+    run_digest(ctx)
+    email = next(e for e in mailer(ctx).sent if e.key.startswith("digest|"))
+    [chart] = email.attachments
+    assert chart.filename == "referrals-by-route.png" and chart.content.startswith(b"\x89PNG")
+
+
+def test_once_a_day_and_not_at_weekends(ctx: Context, clock: FixedClock) -> None:
+    run_digest(ctx)
+    run_digest(ctx)
+    assert len(digests(ctx)) == 2 and len(mailer(ctx).sent) == 2
+    clock.now = datetime(2026, 3, 14, 8, 30, tzinfo=UTC)  # Saturday
+    assert run_digest(ctx).skipped == "not a working day"
+    clock.now = datetime(2026, 3, 16, 8, 30, tzinfo=UTC)
+    assert len(run_digest(ctx).queued) == 2
+
+
+def test_failed_notifications_and_meetings_needing_scheduling_are_listed(ctx: Context) -> None:
+    ctx.workbook.write(
+        WriteBatch(updates=[Update(OUTBOX, "Key", "acknowledgement|HSB-2026-0001", {"State": "failed"})])
+    )
+    assert isinstance(ctx.workbook, MemoryWorkbook)
+    directory = ctx.workbook.tables["Directory"]
+    directory.rows = [r for r in directory.rows if r[1] != "police"]  # so the strategy discussion waits
+    run_meetings(ctx)
+    run_digest(ctx)
+    cambs = digests(ctx)["coordinator.cambs@example.gov.uk"]
+    assert "Notifications that failed: 1 (acknowledgement HSB-2026-0001)" in cambs
+    assert "Meetings needing scheduling: 1 (HSB-2026-0001-1)" in cambs
