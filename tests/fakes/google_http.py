@@ -122,9 +122,13 @@ class Discovery:
             if body not in (None, {}):
                 raise ApiError(400, f"{method.id} takes no request body")
             return
+        if body is None:  # Google accepts a missing body as an empty request object
+            return
         self._check({"$ref": request["$ref"]}, body, request["$ref"])
 
     def _check(self, schema: dict[str, Any], value: Any, where: str) -> None:
+        if value is None:  # JSON null leaves a field unset, as Google reads it
+            return
         if "$ref" in schema:
             schema = self.doc["schemas"][schema["$ref"]]
         kind = schema.get("type")
@@ -164,6 +168,11 @@ class Discovery:
             raise ApiError(400, f"Invalid value at '{where}': true or false is required.")
 
 
+class _Handled(Exception):
+    def __init__(self, status: int, answer: Any) -> None:
+        self.status, self.answer = status, answer
+
+
 @dataclass
 class Recorded:
     method: str
@@ -182,6 +191,10 @@ class FakeGoogleServer:
     requests: list[Recorded] = field(default_factory=list)
     faults: list[int] = field(default_factory=list)  # statuses to answer before handling anything
     lock: threading.RLock = field(default_factory=threading.RLock)
+    # Paths outside the discovery document (e.g. Drive, for replaying recorded traffic): return an
+    # answer, or None to fall through to the discovery-checked handler.
+    extra: Callable[[str, str, dict[str, list[str]], Any], tuple[int, Any] | None] | None = None
+    retry_after: str | None = None  # a Retry-After header sent with injected 429/503 answers
 
     def start(self) -> str:
         server = self
@@ -195,20 +208,29 @@ class FakeGoogleServer:
                 body: Any = None
                 status: int
                 answer: Any
+                headers: dict[str, str] = {}
                 try:
                     body = json.loads(raw) if raw else None
                     with server.lock:
                         if server.faults:
                             fault = server.faults.pop(0)
-                            raise ApiError(
-                                fault,
-                                "Injected failure",
-                                "backendError" if fault >= 500 else "rateLimitExceeded",
-                            )
+                            if server.retry_after is not None:
+                                headers["Retry-After"] = server.retry_after
+                            reason = "backendError" if fault >= 500 else "rateLimitExceeded"
+                            raise ApiError(fault, "Injected failure", reason)
+                        handled = (
+                            server.extra(self.command, unquote(parts.path), query, body)
+                            if server.extra
+                            else None
+                        )
+                        if handled is not None:
+                            raise _Handled(*handled)
                         method, params = server.discovery.match(self.command, parts.path)
                         server.discovery.check_query(method, query)
                         server.discovery.check_body(method, body)
                         status, answer = server.handle(method, params, query, body)
+                except _Handled as done:
+                    status, answer = done.status, done.answer
                 except ApiError as problem:
                     status, answer = problem.code, problem.body()
                 except json.JSONDecodeError:
@@ -216,6 +238,8 @@ class FakeGoogleServer:
                 server.requests.append(Recorded(self.command, parts.path, query, body, status))
                 payload = b"" if answer is None else json.dumps(answer).encode()
                 self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 if payload:
                     self.send_header("Content-Type", "application/json; charset=UTF-8")
                 self.send_header("Content-Length", str(len(payload)))
