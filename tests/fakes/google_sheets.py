@@ -156,7 +156,7 @@ class FakeSheets:
         title: str | None
         if "!" in text:
             title, _, cells = text.rpartition("!")
-        elif text.startswith("'") and text.endswith("'") or any(s.title == text for s in book.sheets):
+        elif (text.startswith("'") and text.endswith("'")) or any(s.title == text for s in book.sheets):
             title, cells = text, ""
         else:
             title, cells = None, text

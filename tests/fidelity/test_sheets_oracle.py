@@ -116,7 +116,7 @@ def kind_of(method: str, path: str) -> str:
 
 @pytest.mark.parametrize("cassette", CASSETTES)
 def test_the_fake_answers_as_google_did(fake: tuple[FakeSheets, str], cassette: str) -> None:
-    server, url = fake
+    _server, url = fake
     recording = json.loads((ORACLES / cassette).read_text())
     ids: dict[str, str] = {}
     compared = 0
