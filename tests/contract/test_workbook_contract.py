@@ -7,12 +7,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import requests
 
 from hsb_sheets.adapters.workbook.base import Append, Table, Update, Workbook, WriteBatch
+from hsb_sheets.adapters.workbook.google_sheets import SheetsHTTPClient, SheetsWorkbook
 from hsb_sheets.adapters.workbook.memory import MemoryWorkbook
 from hsb_sheets.adapters.workbook.xlsx import XlsxWorkbook
 from hsb_sheets.domain.tabs import TabSpec
 from hsb_sheets.errors import WorkbookError
+from tests.fakes.google_sheets import FakeSheets
 
 CASES = TabSpec("Cases", system=("Case ID", "Route"), coordinator=("Worker", "Notes"), key="Case ID")
 LOG = TabSpec("Log", system=("Time", "Action"))
@@ -69,11 +72,35 @@ def _xlsx(path: Path) -> Harness:
     return Harness(wb, edit)
 
 
-@pytest.fixture(params=["memory", "xlsx"])
+def _sheets() -> tuple[Harness, FakeSheets]:
+    fake = FakeSheets()
+    url = fake.start()
+    fake.create("sheet-under-test")
+    http = SheetsHTTPClient(requests.Session(), endpoint=url, retries=2, sleep=lambda _: None)
+
+    def edit(tab: str, change: Callable[[list[list[str]]], list[list[str]]]) -> None:
+        # A coordinator editing the live spreadsheet in the browser.
+        sheet = fake.spreadsheets["sheet-under-test"].sheet(tab)
+        width = len(sheet.cells[0]) if sheet.cells else 0
+        body = [(row + [""] * width)[:width] for row in sheet.cells[1:]]
+        sheet.cells = sheet.cells[:1] + [list(r) for r in change(body)]
+
+    return Harness(SheetsWorkbook(http, "sheet-under-test"), edit), fake
+
+
+@pytest.fixture(params=["memory", "xlsx", "sheets"])
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
-    h = _memory() if request.param == "memory" else _xlsx(tmp_path / "register.xlsx")
+    fake = None
+    if request.param == "memory":
+        h = _memory()
+    elif request.param == "xlsx":
+        h = _xlsx(tmp_path / "register.xlsx")
+    else:
+        h, fake = _sheets()
     h.workbook.ensure_tabs([CASES, LOG])
     yield h
+    if fake is not None:
+        fake.stop()
 
 
 def add_cases(workbook: Workbook, *ids: str) -> None:
