@@ -46,7 +46,22 @@ def load_form(path: Path | None = None) -> FormDefinition:
 
 def build_workbook(settings: Settings) -> Workbook:
     """The register adapter the settings name."""
-    return XlsxWorkbook(settings.resolve(settings.workbook.path), settings.workbook.lock_timeout_seconds)
+    workbook = settings.workbook
+    if workbook.backend == "google":
+        from google.auth.transport.requests import AuthorizedSession
+
+        from hsb_sheets.adapters.workbook.google_sheets import SCOPES, SheetsHTTPClient, SheetsWorkbook
+
+        if not workbook.spreadsheet_id:
+            raise ConfigError(
+                "[workbook] spreadsheet_id is empty: copy it from the register's address (/d/<id>/edit)."
+            )
+        credentials = google_credentials(workbook.key_file, workbook.delegated_user, SCOPES)
+        http = SheetsHTTPClient(
+            AuthorizedSession(credentials), endpoint=workbook.endpoint or None, retries=workbook.retries
+        )
+        return SheetsWorkbook(http, workbook.spreadsheet_id)
+    return XlsxWorkbook(settings.resolve(workbook.path), workbook.lock_timeout_seconds)
 
 
 def build_mailer(settings: Settings) -> Mailer:

@@ -32,8 +32,13 @@ class _Section(BaseModel):
 class WorkbookSettings(_Section):
     """Where the register is."""
 
-    backend: Literal["local"] = "local"
+    backend: Literal["local", "google"] = "local"
     path: str = "register.xlsx"
+    spreadsheet_id: str = ""  # Google: from the spreadsheet's address, /d/<id>/edit
+    key_file: str = ""  # Google: service-account key; blank: GOOGLE_APPLICATION_CREDENTIALS
+    delegated_user: str = ""  # Google: optional; the user the service account acts for
+    endpoint: str = ""  # Google: blank for Google's; tests point it at a local fake server
+    retries: Annotated[int, Field(ge=0, le=10)] = 5
     lock_timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
 
 
@@ -162,8 +167,11 @@ DEFAULT_SETTINGS_TOML = """\
 # Every key can be overridden from the environment: HSB_SHEETS_<SECTION>_<KEY>.
 
 [workbook]
-backend = "local"                # the register is an .xlsx workbook on disk
+backend = "local"                # "local": an .xlsx workbook on disk; "google": a Google spreadsheet
 path = "register.xlsx"
+spreadsheet_id = ""              # Google: the id in the spreadsheet's address (/d/<id>/edit)
+key_file = ""                    # Google: service-account key (blank: GOOGLE_APPLICATION_CREDENTIALS)
+delegated_user = ""              # Google: optional, a user the service account acts for
 
 [mail]
 backend = "eml"                  # "eml": .eml files in the outbox folder; "smtp"; or "gmail"

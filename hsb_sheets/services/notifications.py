@@ -2,9 +2,10 @@
 
 A job queues a notification in the same write as the change that causes it. Delivery sends each
 pending row and marks it ``sent`` (with the provider's message id) or ``failed`` (with the reason).
-A crash between sending and marking leaves the row pending; the resend carries the same Message-ID
-(and the ``.eml`` outbox recognises the file it already wrote), so nothing is delivered twice
-without being recognisably the same message.
+The ledger is written once, after the sends, so a run costs the same few register requests
+whatever it sends. A crash between sending and marking leaves rows pending, and every mail adapter
+recognises a resend: the ``.eml`` outbox finds the file it wrote, SMTP its journal of accepted
+messages, Gmail the Message-ID in the mailbox.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from hsb_sheets.services.messages import BUILDERS, INTAKE_ISSUE, READS, Lookup, 
 from hsb_sheets.services.policy import Policy
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
-FLUSH_EVERY = 20  # ledger writes during a long delivery, so a crash resends at most this many
 
 
 def queue(kind: str, subject_id: str, case_id: str, role: str, recipient: str, now: datetime) -> Append:
@@ -80,11 +80,9 @@ def deliver_pending(
     lookup = lookup_from(tables)
     report = DeliveryReport()
     batch = WriteBatch()
-    processed = 0
     for entry in tables[OUTBOX].records():
         if entry.get("State") != PENDING:
             continue
-        processed += 1
         key, kind = entry["Key"], entry.get("Kind", "")
         builder = BUILDERS.get(kind)
         email = builder(ctx, policy, entry, lookup) if builder else None
@@ -101,9 +99,6 @@ def deliver_pending(
         else:
             _record(batch, ctx, job, entry, lookup, SENT, message_id=message_id)
             report.sent.append(key)
-        if processed % FLUSH_EVERY == 0 and not ctx.mailer.resend_is_harmless:
-            ctx.workbook.write(batch)
-            batch = WriteBatch()
     ctx.workbook.write(batch)
     return report
 

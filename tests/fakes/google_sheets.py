@@ -132,6 +132,8 @@ class FakeSheets:
         self.spreadsheets: dict[str, Spreadsheet] = {}
         self._ids = itertools.count(1_000_001)
         self.before_write: Callable[[], None] | None = None
+        # Per method ("values.batchGet", ...): hooks run, one per request, before it is answered.
+        self.before: dict[str, list[Callable[[], None] | None]] = {}
         self.server = FakeGoogleServer(Discovery("sheets.v4"), self.handle, extra=self.drive)
 
     def start(self) -> str:
@@ -282,6 +284,11 @@ class FakeSheets:
             raise ApiError(404, "Requested entity was not found.", "notFound")
         sid = book.spreadsheet_id
         name = method.id.removeprefix("sheets.spreadsheets.")
+        hooks = self.before.get(name)
+        if hooks:
+            hook = hooks.pop(0)
+            if hook is not None:
+                hook()
         if name == "get":
             return 200, {
                 "spreadsheetId": sid,

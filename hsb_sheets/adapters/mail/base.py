@@ -77,13 +77,10 @@ class Email:
 
 
 class Mailer(Protocol):
-    """Sends emails. Implementations: ``eml`` (outbox folder), ``smtp``, ``memory`` (tests).
+    """Sends emails. Implementations: ``eml`` (outbox folder), ``smtp``, ``gmail``, ``memory`` (tests).
 
-    ``resend_is_harmless`` is true when sending the same email again does nothing (the ``.eml``
-    outbox keeps one file per key), so the ledger need not be written after every few sends.
+    Sending an email whose key was already sent must not deliver it again.
     """
-
-    resend_is_harmless: bool
 
     def send(self, email: Email) -> str:
         """Send one email and return the provider's message id; MailError on failure."""

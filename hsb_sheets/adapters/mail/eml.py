@@ -14,8 +14,6 @@ from hsb_sheets.errors import MailError
 class EmlOutbox:
     """Writes each email once: a file already there for the key means it was sent."""
 
-    resend_is_harmless = True
-
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
 

@@ -31,8 +31,6 @@ def gmail_service(credentials: Credentials, endpoint: str | None = None, timeout
 class GmailMailer:
     """Sends through Gmail; never twice for one Message-ID."""
 
-    resend_is_harmless = True  # every send first looks for the Message-ID in the mailbox
-
     def __init__(self, service: Any, user_id: str = "me", retries: int = 5) -> None:
         self.service = service
         self.user_id = user_id

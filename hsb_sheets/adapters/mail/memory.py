@@ -9,8 +9,6 @@ from hsb_sheets.errors import MailError
 class MemoryMailer:
     """Keeps every email it is given; can be told to fail the next sends."""
 
-    resend_is_harmless = False
-
     def __init__(self) -> None:
         self.sent: list[Email] = []
         self.fail_next = 0
@@ -20,5 +18,6 @@ class MemoryMailer:
         if self.fail_next:
             self.fail_next -= 1
             raise MailError("The test mailer was told to fail.", transient=True)
-        self.sent.append(email)
+        if all(e.key != email.key for e in self.sent):
+            self.sent.append(email)
         return email.message_id

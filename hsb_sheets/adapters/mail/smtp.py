@@ -34,8 +34,6 @@ class SmtpMailer:
     server's answer and the journal write can send twice, and then with the same Message-ID.
     """
 
-    resend_is_harmless = False
-
     def __init__(self, settings: SmtpSettings, journal: Path | None = None) -> None:
         self.settings = settings
         self.journal = journal

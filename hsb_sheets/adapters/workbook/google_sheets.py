@@ -34,7 +34,8 @@ from hsb_sheets.errors import WorkbookError
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 GOOGLE = "https://sheets.googleapis.com"
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
-GROW_BY = 1000  # rows added at a time when appends reach the end of the grid
+GROW_BY = 5000  # rows added at a time when appends reach the end of the grid
+NEW_TAB_ROWS = 5000  # so appends rarely need the grid to grow (two extra requests when they do)
 
 
 class SheetsHTTPClient(HTTPClient):
@@ -310,7 +311,7 @@ class SheetsWorkbook:
                                 "properties": {
                                     "title": spec.name,
                                     "gridProperties": {
-                                        "rowCount": 1000,
+                                        "rowCount": NEW_TAB_ROWS,
                                         "columnCount": max(26, len(spec.header) + 5),
                                         "frozenRowCount": 1,
                                     },
