@@ -60,7 +60,9 @@ def build_workbook(settings: Settings) -> Workbook:
         http = SheetsHTTPClient(
             AuthorizedSession(credentials), endpoint=workbook.endpoint or None, retries=workbook.retries
         )
-        return SheetsWorkbook(http, workbook.spreadsheet_id)
+        return SheetsWorkbook(
+            http, workbook.spreadsheet_id, getattr(credentials, "service_account_email", None)
+        )
     return XlsxWorkbook(settings.resolve(workbook.path), workbook.lock_timeout_seconds)
 
 

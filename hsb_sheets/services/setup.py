@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hsb_sheets.adapters.workbook.base import Append, WriteBatch
 from hsb_sheets.domain.facts import fact_catalogue
+from hsb_sheets.domain.layout import register_layout
 from hsb_sheets.domain.rules import RuleTable, parse_rule_table
 from hsb_sheets.domain.tabs import DIRECTORY, ROUTING_RULES, SETTINGS, all_tab_specs
 from hsb_sheets.services.audit import audit
@@ -21,7 +22,9 @@ def setup_register(
     """
     header, rows = ctx.routing_seed
     seed_table(ctx, header, rows)  # never seed a table that does not pass its own checks
-    changes = ctx.workbook.ensure_tabs(all_tab_specs(ctx.form, tuple(header)))
+    specs = all_tab_specs(ctx.form, tuple(header))
+    changes = ctx.workbook.ensure_tabs(specs)
+    changes += ctx.workbook.apply_layout(register_layout(ctx.form, specs))
     with ctx.workbook.session():
         tables = ctx.workbook.read([ROUTING_RULES, SETTINGS, DIRECTORY])
         batch = WriteBatch()

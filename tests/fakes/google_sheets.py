@@ -429,6 +429,10 @@ class FakeSheets:
             rule = spec["rule"]
             book.by_id(rule["ranges"][0].get("sheetId", 0)).conditional.append(rule)
             return {}
+        if kind == "deleteDeveloperMetadata":
+            key = spec["dataFilter"]["developerMetadataLookup"].get("metadataKey")
+            book.metadata = [m for m in book.metadata if m.get("metadataKey") != key]
+            return {"deleteDeveloperMetadata": {}}
         if kind == "createDeveloperMetadata":
             metadata = dict(spec["developerMetadata"], metadataId=next(self._ids))
             book.metadata.append(metadata)

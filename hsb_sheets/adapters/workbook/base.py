@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from hsb_sheets.domain.layout import Layout
 from hsb_sheets.domain.tabs import TabSpec
 from hsb_sheets.errors import WorkbookError
 
@@ -95,6 +96,13 @@ class Workbook(Protocol):
 
     def ensure_tabs(self, specs: Sequence[TabSpec]) -> list[str]:
         """Create missing tabs and add missing header columns; say what was changed."""
+        ...
+
+    def apply_layout(self, layout: Layout) -> list[str]:
+        """Apply dropdowns, highlighted rows and protected system columns; say what changed.
+
+        Applying the same layout twice changes nothing the second time.
+        """
         ...
 
     def read(self, tabs: Sequence[str]) -> dict[str, Table]:

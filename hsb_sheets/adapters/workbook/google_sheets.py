@@ -28,6 +28,7 @@ from gspread.http_client import HTTPClient
 
 from hsb_sheets.adapters.workbook.base import Key, KeyIndex, Table, WriteBatch, check_unique_keys
 from hsb_sheets.adapters.workbook.ooxml import column_letters
+from hsb_sheets.domain.layout import HIGHLIGHT, PROTECTION_NOTE, Layout
 from hsb_sheets.domain.tabs import TabSpec
 from hsb_sheets.errors import WorkbookError
 
@@ -136,9 +137,10 @@ def _grid(range_text: str) -> tuple[int, int]:
 class SheetsWorkbook:
     """The register in one Google spreadsheet."""
 
-    def __init__(self, http: SheetsHTTPClient, spreadsheet_id: str) -> None:
+    def __init__(self, http: SheetsHTTPClient, spreadsheet_id: str, editor: str | None = None) -> None:
         self.http = http
         self.spreadsheet_id = spreadsheet_id
+        self.editor = editor  # the service account: the only editor of protected system columns
         self._lock = threading.RLock()
         self._depth = 0
         self._tables: dict[str, Table] = {}
@@ -294,6 +296,145 @@ class SheetsWorkbook:
                 lambda: self.http.batch_update(self.spreadsheet_id, {"requests": requests_}),
             )
 
+    def apply_layout(self, layout: Layout) -> list[str]:
+        """Dropdowns, red rows, protected system columns and frozen headers, in one batchUpdate.
+
+        A marker (developer metadata holding the layout's fingerprint) makes a second run a no-op.
+        """
+        with self._lock:
+            metadata = self._call(
+                "read the register's layout", lambda: self.http.fetch_sheet_metadata(self.spreadsheet_id)
+            )
+            marker = next(
+                (m for m in metadata.get("developerMetadata", []) if m.get("metadataKey") == LAYOUT_KEY), None
+            )
+            if marker is not None and marker.get("metadataValue") == layout.fingerprint():
+                return []
+            sheets = {s["properties"]["title"]: s for s in metadata.get("sheets", [])}
+            tabs = sorted(
+                {d.tab for d in layout.dropdowns}
+                | {h.tab for h in layout.highlights}
+                | {p.name for p in layout.protected}
+            )
+            headers = {name: table.header for name, table in self._fetch(tabs).items()}
+            requests_: list[dict[str, Any]] = []
+            for dropdown in layout.dropdowns:
+                column = headers[dropdown.tab].index(dropdown.column)
+                requests_.append(
+                    {
+                        "setDataValidation": {
+                            "range": {
+                                "sheetId": sheets[dropdown.tab]["properties"]["sheetId"],
+                                "startRowIndex": 1,
+                                "startColumnIndex": column,
+                                "endColumnIndex": column + 1,
+                            },
+                            "rule": {
+                                "condition": {
+                                    "type": "ONE_OF_LIST",
+                                    "values": [{"userEnteredValue": v} for v in dropdown.choices],
+                                },
+                                "strict": True,
+                                "showCustomUi": True,
+                            },
+                        }
+                    }
+                )
+            for highlight in layout.highlights:
+                sheet = sheets[highlight.tab]
+                letter = column_letters(headers[highlight.tab].index(highlight.column) + 1)
+                formula = f'=${letter}2="{highlight.equals}"'
+                existing = [
+                    v.get("userEnteredValue")
+                    for rule in sheet.get("conditionalFormats", [])
+                    for v in rule.get("booleanRule", {}).get("condition", {}).get("values", [])
+                ]
+                if formula in existing:
+                    continue
+                requests_.append(
+                    {
+                        "addConditionalFormatRule": {
+                            "index": 0,
+                            "rule": {
+                                "ranges": [
+                                    {
+                                        "sheetId": sheet["properties"]["sheetId"],
+                                        "startRowIndex": 1,
+                                        "startColumnIndex": 0,
+                                        "endColumnIndex": len(headers[highlight.tab]),
+                                    }
+                                ],
+                                "booleanRule": {
+                                    "condition": {
+                                        "type": "CUSTOM_FORMULA",
+                                        "values": [{"userEnteredValue": formula}],
+                                    },
+                                    "format": {"backgroundColor": _colour(HIGHLIGHT)},
+                                },
+                            },
+                        }
+                    }
+                )
+            for spec in layout.protected:
+                sheet = sheets[spec.name]
+                if any(p.get("description") == PROTECTION_NOTE for p in sheet.get("protectedRanges", [])):
+                    continue
+                system = [headers[spec.name].index(c) for c in spec.system if c in headers[spec.name]]
+                for start, end in _blocks(system):
+                    protected: dict[str, Any] = {
+                        "range": {
+                            "sheetId": sheet["properties"]["sheetId"],
+                            "startColumnIndex": start,
+                            "endColumnIndex": end,
+                        },
+                        "description": PROTECTION_NOTE,
+                    }
+                    if self.editor:
+                        protected.update(warningOnly=False, editors={"users": [self.editor]})
+                    else:
+                        protected["warningOnly"] = True
+                    requests_.append({"addProtectedRange": {"protectedRange": protected}})
+            for name in tabs:
+                requests_.append(
+                    {
+                        "updateSheetProperties": {
+                            "properties": {
+                                "sheetId": sheets[name]["properties"]["sheetId"],
+                                "gridProperties": {"frozenRowCount": 1},
+                            },
+                            "fields": "gridProperties.frozenRowCount",
+                        }
+                    }
+                )
+            if marker is not None:
+                requests_.append(
+                    {
+                        "deleteDeveloperMetadata": {
+                            "dataFilter": {"developerMetadataLookup": {"metadataKey": LAYOUT_KEY}}
+                        }
+                    }
+                )
+            requests_.append(
+                {
+                    "createDeveloperMetadata": {
+                        "developerMetadata": {
+                            "metadataKey": LAYOUT_KEY,
+                            "metadataValue": layout.fingerprint(),
+                            "location": {"spreadsheet": True},
+                            "visibility": "DOCUMENT",
+                        }
+                    }
+                }
+            )
+            self._call(
+                "format the register",
+                lambda: self.http.batch_update(self.spreadsheet_id, {"requests": requests_}),
+            )
+            return [
+                f"applied {len(layout.dropdowns)} dropdowns, {len(layout.highlights)} highlights and "
+                f"protection of system columns on {len(layout.protected)} tabs"
+            ]
+
     def ensure_tabs(self, specs: Sequence[TabSpec]) -> list[str]:
         """Create missing tabs (header row frozen) and add missing header columns."""
         with self._lock:
@@ -351,6 +492,25 @@ class SheetsWorkbook:
             self._tables.clear()
             self._sheet_ids.clear()
             return changes
+
+
+LAYOUT_KEY = "hsb-sheets-layout"
+
+
+def _colour(hex_colour: str) -> dict[str, float]:
+    value = hex_colour.lstrip("#")
+    return {name: int(value[i : i + 2], 16) / 255 for name, i in (("red", 0), ("green", 2), ("blue", 4))}
+
+
+def _blocks(indexes: Sequence[int]) -> list[tuple[int, int]]:
+    """Contiguous runs of column indexes as (start, end exclusive)."""
+    runs: list[tuple[int, int]] = []
+    for i in sorted(indexes):
+        if runs and runs[-1][1] == i:
+            runs[-1] = (runs[-1][0], i + 1)
+        else:
+            runs.append((i, i + 1))
+    return runs
 
 
 def _tab_in(range_text: str) -> str:

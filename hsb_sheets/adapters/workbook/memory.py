@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from hsb_sheets.adapters.workbook.base import Table, WriteBatch, apply_batch, ensure_in_memory
+from hsb_sheets.domain.layout import Layout
 from hsb_sheets.domain.tabs import TabSpec
 from hsb_sheets.errors import WorkbookError
 
@@ -18,6 +19,7 @@ class MemoryWorkbook:
     def __init__(self) -> None:
         self.tables: dict[str, Table] = {}
         self.writes = 0
+        self.layout: Layout | None = None
         self._lock = threading.RLock()
 
     @contextmanager
@@ -30,6 +32,13 @@ class MemoryWorkbook:
         """Create missing tabs and header columns."""
         with self._lock:
             return ensure_in_memory(self.tables, specs)
+
+    def apply_layout(self, layout: Layout) -> list[str]:
+        """Remember the layout (an in-memory register has nothing to draw)."""
+        if self.layout == layout:
+            return []
+        self.layout = layout
+        return [f"applied {len(layout.dropdowns)} dropdowns and {len(layout.highlights)} highlights"]
 
     def read(self, tabs: Sequence[str]) -> dict[str, Table]:
         """Copies of the named tabs."""

@@ -19,15 +19,19 @@ from filelock import FileLock, Timeout
 from openpyxl import Workbook as OpenpyxlBook
 from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from hsb_sheets.adapters.workbook.base import Key, KeyIndex, Table, WriteBatch, check_unique_keys
-from hsb_sheets.adapters.workbook.ooxml import Package, PackageError
+from hsb_sheets.adapters.workbook.ooxml import Package, PackageError, column_letters
+from hsb_sheets.domain.layout import HIGHLIGHT, Layout
 from hsb_sheets.domain.tabs import TabSpec
 from hsb_sheets.errors import WorkbookError
 
 _BOLD = Font(bold=True)
+LAYOUT_ROWS = 5000  # dropdowns and highlights cover this many rows
 
 
 def cell_text(value: object) -> str:
@@ -161,6 +165,49 @@ class XlsxWorkbook:
             self._forget()
             return changes
 
+    def apply_layout(self, layout: Layout) -> list[str]:
+        """Dropdowns (data validation) and red rows (conditional formatting), as on Google."""
+        with self.session():
+            try:
+                book = load_workbook(self.path)
+            except Exception:  # openpyxl raises many kinds for a damaged file
+                raise WorkbookError(f"{self.path.name} cannot be opened as a workbook.") from None
+            changes = []
+            for dropdown in layout.dropdowns:
+                sheet = book[dropdown.tab]
+                letter = _letter(sheet, dropdown.column)
+                area = f"{letter}2:{letter}{LAYOUT_ROWS}"
+                if any(str(dv.sqref) == area for dv in sheet.data_validations.dataValidation):
+                    continue
+                validation = DataValidation(
+                    type="list",
+                    formula1='"' + ",".join(dropdown.choices) + '"',
+                    allow_blank=True,
+                    showErrorMessage=True,
+                    errorTitle="Not in the list",
+                    error=f"Choose a value for {dropdown.column} from the list.",
+                )
+                validation.add(area)
+                sheet.add_data_validation(validation)
+                changes.append(f"dropdown on '{dropdown.tab}' {dropdown.column}")
+            for highlight in layout.highlights:
+                sheet = book[highlight.tab]
+                letter = _letter(sheet, highlight.column)
+                area = f"A2:{column_letters(max(sheet.max_column, 1))}{LAYOUT_ROWS}"
+                if any(str(rule.sqref) == area for rule in sheet.conditional_formatting):
+                    continue
+                fill = PatternFill(start_color=HIGHLIGHT[1:], end_color=HIGHLIGHT[1:], fill_type="solid")
+                sheet.conditional_formatting.add(
+                    area, FormulaRule(formula=[f'${letter}2="{highlight.equals}"'], fill=fill)
+                )
+                changes.append(f"red rows on '{highlight.tab}' when {highlight.column} is {highlight.equals}")
+            if changes:
+                buffer = io.BytesIO()
+                book.save(buffer)
+                self._replace_file(buffer.getvalue())
+            self._forget()
+            return changes
+
     def _table(self, name: str) -> Table:
         if name not in self._tables:
             package = self._load()
@@ -254,3 +301,12 @@ def _last_used_row(table: Table, rows_read: int) -> int:
     while row > 0 and not any(table.rows[row - 1]):
         row -= 1
     return row + 1
+
+
+def _letter(sheet: Worksheet, column: str) -> str:
+    header = [cell_text(c.value) for c in sheet[1]]
+    if column not in header:
+        raise WorkbookError(
+            f"The '{sheet.title}' tab has no '{column}' column. Run 'hsb-sheets setup' to repair it."
+        )
+    return column_letters(header.index(column) + 1)
