@@ -42,7 +42,7 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from hsb_sheets.cli import jobs, rules, triage, workspace
+    from hsb_sheets.cli import doctor, jobs, rules, triage, workspace
 
     cli.add_command(workspace.init)
     cli.add_command(workspace.setup)
@@ -50,6 +50,7 @@ def _register_commands() -> None:
     cli.add_command(jobs.run)
     cli.add_command(triage.triage)
     cli.add_command(rules.rules)
+    cli.add_command(doctor.doctor)
 
 
 _register_commands()
