@@ -1,0 +1,162 @@
+"""Sheets API requests per job run, against the fake Sheets server, as the register grows.
+
+Prints one JSON line per register size (100, 5,000 and 50,000 referrals) with, for the intake,
+meetings and reminders jobs: requests per run, wall time and peak Python memory. Target: the same
+request count at every size (at most 6 per job run) and under 10 seconds per run at 50,000. For
+comparison it also updates 100 referrals the naive way (gspread, one row at a time) and prints that
+request count. Run by hand: ``python benchmarks/sheets_calls.py`` (``--sizes 100 5000`` for a quick run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from hsb_sheets.adapters.calendar.memory import MemoryCalendar
+from hsb_sheets.adapters.mail.memory import MemoryMailer
+from hsb_sheets.adapters.workbook.google_sheets import SheetsHTTPClient, SheetsWorkbook
+from hsb_sheets.bootstrap import build_context
+from hsb_sheets.config import Settings
+from hsb_sheets.domain.tabs import CASE_ID, FORM_RESPONSES, INTERVENTIONS, REFERRALS, RESPONSE_ID
+from hsb_sheets.services.context import Context
+from hsb_sheets.services.intake import run_intake
+from hsb_sheets.services.meetings import run_meetings
+from hsb_sheets.services.reminders import run_reminders
+from hsb_sheets.services.rule_source import read_rule_csv
+from hsb_sheets.services.setup import setup_register
+from tests.conftest import ROOT, FixedClock, valid_answers
+from tests.fakes.google_sheets import FakeSheets
+
+SHEET = "benchmark"
+
+
+def fill(ctx: Context, fake: FakeSheets, size: int) -> None:
+    """A register of ``size`` referrals, copied from a few real ones straight into the fake's grid."""
+    book = fake.spreadsheets[SHEET]
+    responses = book.sheet(FORM_RESPONSES)
+    for n, light in enumerate(("Red", "Amber", "Green")):
+        answers = valid_answers(traffic_light=light, referrer_email=f"seed{n}@example.org")
+        responses.cells.append([f"01/03/2026 09:0{n}:00", *(answers[f.id] for f in ctx.form.fields)])
+    run_intake(ctx)
+    referrals = book.sheet(REFERRALS)
+    header = referrals.cells[0]
+    seeds = [list(r) for r in referrals.cells[1:4]]
+    case, response, first = header.index(CASE_ID), header.index(RESPONSE_ID), header.index("Child first name")
+    referrals.cells = [header]
+    for n in range(size):
+        row = list(seeds[n % 3]) + [""] * (len(header) - len(seeds[n % 3]))
+        row[case], row[response], row[first] = f"HSB-2025-{n + 1:05d}", f"RB{n:014d}", f"Child{n}"
+        row[header.index("Meeting")] = ""  # old cases: their meetings are long done
+        referrals.cells.append(row)
+    referrals.rows = size + 6000
+    interventions = book.sheet(INTERVENTIONS)
+    columns = interventions.cells[0]
+    for n in range(min(size, 2000)):
+        row = [""] * len(columns)
+        row[columns.index(CASE_ID)] = f"HSB-2025-{n + 1:05d}"
+        row[columns.index("Intervention")] = "Safety planning"
+        row[columns.index("Worker email")] = "worker@example.gov.uk"
+        row[columns.index("End date")] = "01/01/2026"
+        row[columns.index("End summary recorded")] = "10/01/2026"
+        interventions.cells.append(row)
+    for n in range(20):  # today's new submissions
+        answers = valid_answers(
+            traffic_light=("Red", "Amber")[n % 2],
+            referrer_email=f"new{n}@example.org",
+            child_first_name=f"New{n}",
+        )
+        responses.cells.append([f"11/03/2026 10:{n:02d}:00", *(answers[f.id] for f in ctx.form.fields)])
+    responses.rows = len(responses.cells) + 100
+
+
+def measure(fake: FakeSheets, job: Callable[[], object]) -> dict[str, float]:
+    before = len(fake.sheet_requests)
+    tracemalloc.start()
+    started = time.perf_counter()
+    job()
+    elapsed = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {
+        "requests": len(fake.sheet_requests) - before,
+        "seconds": round(elapsed, 2),
+        "peak_mb": round(peak / 2**20, 1),
+    }
+
+
+def run_size(size: int) -> dict[str, object]:
+    fake = FakeSheets()
+    url = fake.start()
+    fake.create(SHEET)
+    try:
+        http = SheetsHTTPClient(requests.Session(), endpoint=url, retries=2)
+        ctx = build_context(
+            Settings(base_dir=Path(tempfile.mkdtemp())),
+            workbook=SheetsWorkbook(http, SHEET),
+            mailer=MemoryMailer(),
+            calendar=MemoryCalendar(),
+            clock=FixedClock(datetime(2026, 3, 11, 11, 0, tzinfo=UTC)),
+        )
+        setup_register(ctx, directory_seed=read_rule_csv(ROOT / "config" / "directory.example.csv"))
+        fill(ctx, fake, size)
+        return {
+            "benchmark": "sheets_requests_per_job_run",
+            "referrals": size,
+            "intake": measure(fake, lambda: run_intake(ctx)),
+            "meetings": measure(fake, lambda: run_meetings(ctx)),
+            "reminders": measure(fake, lambda: run_reminders(ctx)),
+            "target": {"requests_per_run_at_most": 6, "seconds_at_50000": 10},
+        }
+    finally:
+        fake.stop()
+
+
+def naive(count: int) -> dict[str, object]:
+    """The row-by-row way: gspread's append_row per referral."""
+    import gspread
+    from gspread.utils import ValueInputOption
+
+    fake = FakeSheets()
+    url = fake.start()
+    fake.create(SHEET)
+    try:
+        client = gspread.Client(None, session=requests.Session())  # type: ignore[arg-type]
+        http = SheetsHTTPClient(requests.Session(), endpoint=url, retries=2)
+        client.http_client = http
+        sheet = client.open_by_key(SHEET).sheet1
+        before = len(fake.sheet_requests)
+        for n in range(count):
+            sheet.append_row(
+                [f"HSB-2026-{n + 1:04d}", "strategy_discussion", "hsb"], value_input_option="RAW"
+            )
+        return {
+            "benchmark": "naive_row_by_row_gspread",
+            "referrals": count,
+            "requests": len(fake.sheet_requests) - before,
+        }
+    finally:
+        fake.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 5_000, 50_000])
+    args = parser.parse_args()
+    for size in args.sizes:
+        print(json.dumps(run_size(size)), flush=True)
+    print(json.dumps(naive(100)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
