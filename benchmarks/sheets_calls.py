@@ -138,7 +138,8 @@ def naive(count: int) -> dict[str, object]:
         before = len(fake.sheet_requests)
         for n in range(count):
             sheet.append_row(
-                [f"HSB-2026-{n + 1:04d}", "strategy_discussion", "hsb"], value_input_option="RAW"
+                [f"HSB-2026-{n + 1:04d}", "strategy_discussion", "hsb"],
+                value_input_option=ValueInputOption.raw,
             )
         return {
             "benchmark": "naive_row_by_row_gspread",
