@@ -13,6 +13,9 @@ from google.auth.credentials import Credentials
 
 from hsb_sheets.adapters.calendar.base import Calendar
 from hsb_sheets.adapters.calendar.ics import IcsCalendar
+from hsb_sheets.adapters.lease.base import Lease
+from hsb_sheets.adapters.lease.file import FileLease
+from hsb_sheets.adapters.lease.workbook import WorkbookLease
 from hsb_sheets.adapters.mail.base import Mailer
 from hsb_sheets.adapters.mail.eml import EmlOutbox
 from hsb_sheets.adapters.mail.smtp import SmtpMailer, SmtpSettings
@@ -125,6 +128,13 @@ def build_calendar(settings: Settings, mailer: Mailer) -> Calendar:
     )
 
 
+def build_lease(settings: Settings, workbook: Workbook, clock: Callable[[], datetime]) -> Lease:
+    """One run at a time: a file lock beside a local register, a lease row in a Google one."""
+    if settings.workbook.backend == "google":
+        return WorkbookLease(workbook, lambda: clock().astimezone(UTC))
+    return FileLease(settings.resolve(".hsb-state/run.lock"))
+
+
 def build_context(
     settings: Settings,
     *,
@@ -138,14 +148,17 @@ def build_context(
     form = load_form(settings.resolve(service.form_definition) if service.form_definition else None)
     seed_path = settings.resolve(service.routing_seed) if service.routing_seed else shipped(RULES_FILE)
     mailer = mailer or build_mailer(settings)
+    workbook = workbook or build_workbook(settings)
+    clock = clock or (lambda: datetime.now(UTC))
     return Context(
         form=form,
-        workbook=workbook or build_workbook(settings),
+        workbook=workbook,
         mailer=mailer,
+        lease=build_lease(settings, workbook, clock),
         calendar=calendar or build_calendar(settings, mailer),
         templates=Templates(shipped("templates")),
         sender=settings.mail.sender,
         timezone=ZoneInfo(service.timezone),
         routing_seed=read_rule_csv(seed_path),
-        clock=clock or (lambda: datetime.now(UTC)),
+        clock=clock,
     )

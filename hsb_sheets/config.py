@@ -80,6 +80,33 @@ class CalendarSettings(_Section):
     retries: Annotated[int, Field(ge=0, le=10)] = 5
 
 
+class LoggingSettings(_Section):
+    """How runs are logged (to standard error)."""
+
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class ScheduleSettings(_Section):
+    """When `hsb-sheets worker` runs each job: cron expressions in the service's time zone."""
+
+    intake: str = "*/5 * * * *"
+    meetings: str = "*/15 * * * mon-fri"
+    reminders: str = "0 8 * * *"
+    digest: str = "30 8 * * mon-fri"
+
+    @field_validator("intake", "meetings", "reminders", "digest")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError:
+            raise ValueError("is not a cron expression such as '*/5 * * * *'") from None
+        return value
+
+
 class ServiceSettings(_Section):
     """The service's own choices that IT sets once."""
 
@@ -103,6 +130,8 @@ class Settings(_Section):
     workbook: WorkbookSettings = WorkbookSettings()
     mail: MailSettings = MailSettings()
     calendar: CalendarSettings = CalendarSettings()
+    logging: LoggingSettings = LoggingSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
     service: ServiceSettings = ServiceSettings()
     base_dir: Path = Path(".")
 
@@ -119,7 +148,14 @@ class Settings(_Section):
 
 def _environment_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
     overrides: dict[str, dict[str, str]] = {}
-    sections = {"WORKBOOK": "workbook", "MAIL": "mail", "CALENDAR": "calendar", "SERVICE": "service"}
+    sections = {
+        "WORKBOOK": "workbook",
+        "MAIL": "mail",
+        "CALENDAR": "calendar",
+        "SERVICE": "service",
+        "LOGGING": "logging",
+        "SCHEDULE": "schedule",
+    }
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX):
             continue
@@ -192,6 +228,16 @@ organizer_name = "HSB Service"
 calendar_id = "primary"
 key_file = ""                    # blank: the GOOGLE_APPLICATION_CREDENTIALS file
 delegated_user = ""
+
+[logging]
+format = "text"                  # "text", or "json" for one JSON object per line
+level = "INFO"
+
+[schedule]                       # `hsb-sheets worker`: cron expressions, in the service's time zone
+intake = "*/5 * * * *"
+meetings = "*/15 * * * mon-fri"
+reminders = "0 8 * * *"
+digest = "30 8 * * mon-fri"
 
 [service]
 timezone = "Europe/London"

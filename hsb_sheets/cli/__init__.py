@@ -34,6 +34,7 @@ class _Group(click.Group):
 def cli(ctx: click.Context, config_path: str | None) -> None:
     """Run the Harmful Sexual Behaviour referral service on a register workbook."""
     ctx.obj = AppState(config_path)
+    ctx.obj.configure_logging()
 
 
 def main() -> None:
@@ -48,6 +49,8 @@ def _register_commands() -> None:
     cli.add_command(workspace.setup)
     cli.add_command(workspace.demo)
     cli.add_command(jobs.run)
+    cli.add_command(jobs.worker)
+    cli.add_command(jobs.status)
     cli.add_command(triage.triage)
     cli.add_command(rules.rules)
     cli.add_command(doctor.doctor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from rich.console import Console
@@ -23,6 +24,18 @@ class AppState:
     def has_workspace(self) -> bool:
         """Whether a settings file was named or is in the current folder."""
         return self.explicit or self.config_path.exists()
+
+    def configure_logging(self) -> None:
+        """Log as the settings say (text to standard error when there are no settings yet)."""
+        from hsb_sheets.config import ConfigError
+        from hsb_sheets.logs import configure
+
+        try:
+            logging = load_settings(self.config_path).logging if self.config_path.exists() else None
+        except ConfigError:
+            logging = None  # the command itself reports the bad settings
+        style = logging.format if logging else os.environ.get("HSB_SHEETS_LOGGING_FORMAT", "text")
+        configure(style, logging.level if logging else "INFO")
 
     def settings(self) -> Settings:
         """The checked settings (ConfigError if missing or invalid)."""

@@ -1,34 +1,72 @@
-"""``run``: run jobs once against the configured backend."""
+"""``run``, ``worker`` and ``status``: the jobs once, on their schedules, and how they last went."""
 
 from __future__ import annotations
 
 import click
+from rich.table import Table
 
-from hsb_sheets.cli.common import AppState
+from hsb_sheets.cli.common import AppState, console
 from hsb_sheets.cli.report import print_digest, print_intake, print_meetings, print_reminders
-from hsb_sheets.services.digest import run_digest
-from hsb_sheets.services.intake import run_intake
-from hsb_sheets.services.meetings import run_meetings
-from hsb_sheets.services.reminders import run_reminders
+from hsb_sheets.services.digest import DigestReport
+from hsb_sheets.services.intake import IntakeReport
+from hsb_sheets.services.meetings import MeetingsReport
+from hsb_sheets.services.reminders import RemindersReport
+from hsb_sheets.services.runner import JOBS, run_job
+from hsb_sheets.services.status import read_status
 
-JOBS = ("intake", "meetings", "reminders", "digest")
+PRINTERS = {
+    IntakeReport: print_intake,
+    MeetingsReport: print_meetings,
+    RemindersReport: print_reminders,
+    DigestReport: print_digest,
+}
 
 
 @click.command()
 @click.option(
-    "--job", "job_names", multiple=True, type=click.Choice(JOBS), help="Run only this job (repeatable)."
+    "--job", "job_names", multiple=True, type=click.Choice(list(JOBS)), help="Run only this job (repeatable)."
+)
+@click.option(
+    "--once", is_flag=True, help="Run every job once (for cron or a scheduled container); the default."
 )
 @click.option("--dry-run", is_flag=True, help="Show what would be written and sent; change nothing.")
 @click.pass_obj
-def run(state: AppState, job_names: tuple[str, ...], dry_run: bool) -> None:
-    """Run jobs once (all of them unless --job is given)."""
+def run(state: AppState, job_names: tuple[str, ...], once: bool, dry_run: bool) -> None:
+    """Run jobs once (all of them unless --job is given), holding the run lease."""
     ctx = state.context()
-    for job in job_names or JOBS:
-        if job == "intake":
-            print_intake(run_intake(ctx, dry_run=dry_run))
-        elif job == "meetings":
-            print_meetings(run_meetings(ctx, dry_run=dry_run))
-        elif job == "reminders":
-            print_reminders(run_reminders(ctx, dry_run=dry_run))
-        else:
-            print_digest(run_digest(ctx, dry_run=dry_run))
+    with ctx.lease.hold():
+        for job in job_names or tuple(JOBS):
+            outcome = run_job(ctx, job, dry_run=dry_run)
+            PRINTERS[type(outcome.report)](outcome.report)  # type: ignore[operator]
+
+
+@click.command()
+@click.pass_obj
+def worker(state: AppState) -> None:
+    """Run the jobs on their schedules (Settings: [schedule]) until stopped with SIGTERM or Ctrl-C."""
+    from hsb_sheets.scheduler import run_worker
+
+    run_worker(state.settings(), state.context())
+
+
+@click.command()
+@click.pass_obj
+def status(state: AppState) -> None:
+    """The last run of each job, and anything waiting for a person."""
+    report = read_status(state.context())
+    table = Table(title="Jobs")
+    for column in ("Job", "Last run", "Outcome", "Seconds", "Counts"):
+        table.add_column(column)
+    for row in report.jobs:
+        table.add_row(
+            row["Job"],
+            row.get("Last run") or "never",
+            row.get("Outcome", ""),
+            row.get("Duration (s)", ""),
+            row.get("Counts", ""),
+        )
+    console.print(table)
+    for line in report.attention:
+        console.print(f"[yellow]attention[/yellow] {line}")
+    if not report.attention:
+        console.print("Nothing is failing or waiting for a person.")

@@ -16,11 +16,8 @@ from hsb_sheets.config import load_settings
 from hsb_sheets.domain.tabs import FORM_RESPONSES, REFERRALS
 from hsb_sheets.resources import shipped
 from hsb_sheets.services.demo_data import demo_responses
-from hsb_sheets.services.digest import run_digest
-from hsb_sheets.services.intake import run_intake
-from hsb_sheets.services.meetings import run_meetings
-from hsb_sheets.services.reminders import run_reminders
 from hsb_sheets.services.rule_source import read_rule_csv
+from hsb_sheets.services.runner import run_job
 from hsb_sheets.services.setup import setup_register
 from hsb_sheets.services.workspace import add_demo_interventions, create_workspace, import_responses
 
@@ -61,11 +58,12 @@ def demo(directory: Path) -> None:
         header, rows = demo_responses(ctx.form, ctx.now())
         added, _ = import_responses(ctx, header, rows)
         console.print(f"Added {added} fictional form responses to '{FORM_RESPONSES}'.")
-    print_intake(run_intake(ctx))
-    add_demo_interventions(ctx)
-    print_meetings(run_meetings(ctx))
-    print_reminders(run_reminders(ctx))
-    print_digest(run_digest(ctx))
+    with ctx.lease.hold():
+        print_intake(run_job(ctx, "intake").report)
+        add_demo_interventions(ctx)
+        print_meetings(run_job(ctx, "meetings").report)
+        print_reminders(run_job(ctx, "reminders").report)
+        print_digest(run_job(ctx, "digest").report)
     console.print(_routes_table(ctx.workbook.read([REFERRALS])[REFERRALS].records()))
     console.print(f"Register:  {settings.resolve(settings.workbook.path)}")
     console.print(

@@ -19,6 +19,9 @@ ROUTING_RULES = "Routing rules"
 SETTINGS = "Settings"
 OUTBOX = "Outbox"
 AUDIT_LOG = "Audit log"
+JOB_STATUS = "Job status"
+LEASE = "Lease"
+JOB_NAMES = ("intake", "meetings", "reminders", "digest")
 
 CASE_ID = "Case ID"
 RESPONSE_ID = "Response ID"
@@ -117,6 +120,10 @@ OUTBOX_SPEC = TabSpec(
     ),
     key="Key",
 )
+LEASE_SPEC = TabSpec(LEASE, system=("Holder", "Taken", "Expires"))
+JOB_STATUS_SPEC = TabSpec(
+    JOB_STATUS, system=("Job", "Last run", "Outcome", "Duration (s)", "Counts"), key="Job"
+)
 AUDIT_LOG_SPEC = TabSpec(
     AUDIT_LOG, system=("Time", "Job", "Action", CASE_ID, RESPONSE_ID, "Rule IDs", "Detail")
 )
@@ -163,4 +170,6 @@ def all_tab_specs(form: FormDefinition, rules_header: tuple[str, ...]) -> tuple[
         SETTINGS_SPEC,
         OUTBOX_SPEC,
         AUDIT_LOG_SPEC,
+        JOB_STATUS_SPEC,
+        LEASE_SPEC,
     )

@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from hsb_sheets.adapters.calendar.base import Calendar
+from hsb_sheets.adapters.lease.base import Lease
 from hsb_sheets.adapters.mail.base import Mailer
 from hsb_sheets.adapters.workbook.base import Workbook
 from hsb_sheets.domain.form import FormDefinition
@@ -22,6 +23,7 @@ class Context:
     workbook: Workbook
     mailer: Mailer
     calendar: Calendar
+    lease: Lease
     templates: Templates
     sender: str
     timezone: ZoneInfo

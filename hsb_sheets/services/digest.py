@@ -34,6 +34,7 @@ def run_digest(
     ctx: Context, *, dry_run: bool = False, sleep: Callable[[float], None] = time.sleep
 ) -> DigestReport:
     """Queue today's digest for each area's coordinators (once per day), then send."""
+    started = time.monotonic()
     report = DigestReport(dry_run=dry_run)
     with ctx.workbook.session():
         tables = ctx.workbook.read([DIRECTORY, SETTINGS, OUTBOX])
@@ -60,5 +61,6 @@ def run_digest(
         if dry_run:
             return report
         ctx.workbook.write(batch)
-        report.delivery = deliver_pending(ctx, policy, JOB, sleep=sleep)
+        counts = {"queued": len(report.queued)}
+        report.delivery = deliver_pending(ctx, policy, JOB, sleep=sleep, counts=counts, started=started)
         return report

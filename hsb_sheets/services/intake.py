@@ -101,6 +101,7 @@ def run_intake(
     Nothing is written if the form columns or the routing rules are broken: both are checked, and
     every decision is made, before the first write.
     """
+    started = time.monotonic()
     with ctx.workbook.session():
         tables = ctx.workbook.read(
             [FORM_RESPONSES, REFERRALS, INTAKE_ISSUES, ROUTING_RULES, SETTINGS, AUDIT_LOG]
@@ -138,5 +139,11 @@ def run_intake(
             return report
         if report.planned:
             ctx.workbook.write(report.planned)
-        report.delivery = deliver_pending(ctx, policy, JOB, sleep=sleep)
+        counts = {
+            "registered": len(report.registered),
+            "issues": report.issues,
+            "already_ingested": report.already_ingested,
+            "possible_duplicates": report.possible_duplicates,
+        }
+        report.delivery = deliver_pending(ctx, policy, JOB, sleep=sleep, counts=counts, started=started)
         return report

@@ -281,6 +281,7 @@ def run_meetings(
     ctx: Context, *, dry_run: bool = False, sleep: Callable[[float], None] = time.sleep
 ) -> MeetingsReport:
     """Create, schedule, reschedule and cancel meetings; write the register once; send coordinator notes."""
+    started = time.monotonic()
     with ctx.workbook.session():
         tables = ctx.workbook.read([REFERRALS, MEETINGS, DIRECTORY, SETTINGS, OUTBOX])
         policy = read_policy(tables[SETTINGS])
@@ -320,5 +321,14 @@ def run_meetings(
         if dry_run:
             return run.report
         ctx.workbook.write(run.batch)
-        run.report.delivery = deliver_pending(ctx, policy, JOB, sleep=sleep)
+        r = run.report
+        counts = {
+            "created": len(r.created),
+            "invited": len(r.invited),
+            "needs_scheduling": len(r.needs_scheduling),
+            "rescheduled": len(r.rescheduled),
+            "cancelled": len(r.cancelled),
+            "calendar_waiting": len(r.waiting),
+        }
+        run.report.delivery = deliver_pending(ctx, policy, JOB, sleep=sleep, counts=counts, started=started)
         return run.report

@@ -19,7 +19,7 @@ from datetime import datetime
 from hsb_sheets.adapters.mail.base import Email, Mailer
 from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
 from hsb_sheets.domain.register_rows import format_time
-from hsb_sheets.domain.tabs import CASE_ID, INTAKE_ISSUES, OUTBOX, RESPONSE_ID
+from hsb_sheets.domain.tabs import CASE_ID, INTAKE_ISSUES, JOB_STATUS, OUTBOX, RESPONSE_ID
 from hsb_sheets.errors import MailError
 from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
@@ -73,9 +73,17 @@ def send_with_retry(
 
 
 def deliver_pending(
-    ctx: Context, policy: Policy, job: str, sleep: Callable[[float], None] = time.sleep
+    ctx: Context,
+    policy: Policy,
+    job: str,
+    sleep: Callable[[float], None] = time.sleep,
+    counts: Mapping[str, int] | None = None,
+    started: float | None = None,
 ) -> DeliveryReport:
-    """Send every pending notification once and record the outcome in the Outbox."""
+    """Send every pending notification once and record the outcome in the Outbox.
+
+    With ``counts``, the same write records the job's run in the Job status tab (for ``status``).
+    """
     tables = ctx.workbook.read(list(READS))
     lookup = lookup_from(tables)
     report = DeliveryReport()
@@ -99,6 +107,18 @@ def deliver_pending(
         else:
             _record(batch, ctx, job, entry, lookup, SENT, message_id=message_id)
             report.sent.append(key)
+    if counts is not None:
+        summary = {**counts, "emails_sent": len(report.sent), "emails_failed": len(report.failed)}
+        values = {
+            "Last run": format_time(ctx.now()),
+            "Outcome": "ok" if not report.failed else "ok; some notifications failed",
+            "Duration (s)": f"{time.monotonic() - (started or time.monotonic()):.1f}",
+            "Counts": " ".join(f"{k}={v}" for k, v in summary.items()),
+        }
+        if job in tables[JOB_STATUS].column("Job"):
+            batch.updates.append(Update(JOB_STATUS, "Job", job, values))
+        else:
+            batch.appends.append(Append(JOB_STATUS, {"Job": job, **values}))
     ctx.workbook.write(batch)
     return report
 

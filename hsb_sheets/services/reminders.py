@@ -78,6 +78,7 @@ def run_reminders(
     ctx: Context, *, dry_run: bool = False, sleep: Callable[[float], None] = time.sleep
 ) -> RemindersReport:
     """Update due dates and statuses, queue today's reminders, write once, then send."""
+    started = time.monotonic()
     report = RemindersReport(dry_run=dry_run)
     with ctx.workbook.session():
         tables = ctx.workbook.read([INTERVENTIONS, REFERRALS, DIRECTORY, SETTINGS, OUTBOX])
@@ -111,7 +112,8 @@ def run_reminders(
         if dry_run:
             return report
         ctx.workbook.write(batch)
-        report.delivery = deliver_pending(ctx, policy, JOB, sleep=sleep)
+        counts = {"queued": len(report.queued), "late": len(report.late), "problems": len(report.problems)}
+        report.delivery = deliver_pending(ctx, policy, JOB, sleep=sleep, counts=counts, started=started)
         return report
 
 

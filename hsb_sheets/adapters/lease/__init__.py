@@ -1,0 +1,1 @@
+"""The lease port: one run of the jobs at a time."""

@@ -1,0 +1,45 @@
+"""`hsb-sheets status`: the last run of each job and what is failing or waiting for a person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hsb_sheets.domain.meetings import NEEDS_SCHEDULING
+from hsb_sheets.domain.reminders import OVERDUE
+from hsb_sheets.domain.tabs import INTAKE_ISSUES, INTERVENTIONS, JOB_NAMES, JOB_STATUS, MEETINGS, OUTBOX
+from hsb_sheets.services.context import Context
+
+
+@dataclass
+class Status:
+    """Job rows (as the Job status tab holds them) and plain-words lines needing attention."""
+
+    jobs: list[dict[str, str]] = field(default_factory=list)
+    attention: list[str] = field(default_factory=list)
+
+
+def read_status(ctx: Context) -> Status:
+    """Read the register once and summarise it (counts and ids only)."""
+    tables = ctx.workbook.read([JOB_STATUS, OUTBOX, MEETINGS, INTERVENTIONS, INTAKE_ISSUES])
+    by_job = {r.get("Job", ""): r for r in tables[JOB_STATUS].records()}
+    report = Status(jobs=[by_job.get(job, {"Job": job}) for job in JOB_NAMES])
+    for job in JOB_NAMES:
+        outcome = by_job.get(job, {}).get("Outcome", "")
+        if outcome and outcome != "ok":
+            report.attention.append(f"{job}: last run {outcome}")
+    failed = [r["Key"] for r in tables[OUTBOX].records() if r.get("State") == "failed"]
+    if failed:
+        report.attention.append(f"{len(failed)} notification(s) failed: see the Outbox tab")
+    pending = [r for r in tables[OUTBOX].records() if r.get("State") == "pending"]
+    if pending:
+        report.attention.append(f"{len(pending)} notification(s) waiting to be sent")
+    needs = [r.get("Meeting", "") for r in tables[MEETINGS].records() if r.get("Status") == NEEDS_SCHEDULING]
+    if needs:
+        report.attention.append(f"{len(needs)} meeting(s) need scheduling: {', '.join(needs[:10])}")
+    overdue = [r.get("Case ID", "") for r in tables[INTERVENTIONS].records() if r.get("Status") == OVERDUE]
+    if overdue:
+        report.attention.append(f"{len(overdue)} end summary(ies) overdue: {', '.join(overdue[:10])}")
+    waiting = [r for r in tables[INTAKE_ISSUES].records() if not r.get("Resolution", "").strip()]
+    if waiting:
+        report.attention.append(f"{len(waiting)} intake issue(s) waiting for a coordinator")
+    return report
