@@ -43,7 +43,7 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from hsb_sheets.cli import doctor, jobs, rules, triage, workspace
+    from hsb_sheets.cli import doctor, form, jobs, rules, triage, workspace
 
     cli.add_command(workspace.init)
     cli.add_command(workspace.setup)
@@ -54,6 +54,7 @@ def _register_commands() -> None:
     cli.add_command(triage.triage)
     cli.add_command(rules.rules)
     cli.add_command(doctor.doctor)
+    cli.add_command(form.form)
 
 
 _register_commands()

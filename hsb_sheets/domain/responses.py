@@ -100,8 +100,14 @@ def fingerprint(timestamp: str, referrer_email: str, cells: Sequence[str], local
 def read_responses(
     columns: ColumnMap, rows: Sequence[Sequence[str]], locale: str = "en-GB"
 ) -> list[ResponseRow]:
-    """Every non-empty row as a ResponseRow; sheet row numbers start at 2 under the header."""
+    """Every non-empty row as a ResponseRow; sheet row numbers start at 2 under the header.
+
+    Two rows with the same fingerprint but different answers are two submissions made in the same
+    second by the same referrer: the later ones get ``-2``, ``-3``... so neither is lost. Rows with
+    identical answers keep one fingerprint (the same export imported twice is one submission).
+    """
     result = []
+    contents: dict[str, list[tuple[str, ...]]] = {}
     for offset, raw in enumerate(rows):
         cells = [str(c) if c is not None else "" for c in raw]
         if not any(c.strip() for c in cells):
@@ -113,5 +119,12 @@ def read_responses(
         answers = {field_id: cell(index) for field_id, index in columns.fields.items()}
         stamp = cell(columns.timestamp)
         response_id = fingerprint(stamp, answers.get("referrer_email", ""), cells, locale)
+        content = tuple(c.strip() for c in cells)
+        seen = contents.setdefault(response_id, [])
+        if content not in seen:
+            seen.append(content)
+        occurrence = seen.index(content) + 1
+        if occurrence > 1:
+            response_id = f"{response_id}-{occurrence}"
         result.append(ResponseRow(offset + 2, response_id, stamp, answers))
     return result

@@ -27,23 +27,26 @@ def create_workspace(directory: Path) -> Path:
 def import_responses(
     ctx: Context, header: list[str], rows: list[list[str]], locale: str = "en-GB"
 ) -> tuple[int, int]:
-    """Append responses (a CSV export, or demo data) to "Form responses 1" as Google Forms would.
+    """Append responses (a CSV export, the web form, demo data) to "Form responses 1" as Google Forms would.
 
-    Headers may be question titles or field ids. A response already in the tab (same fingerprint)
-    is not added again. Returns (added, already there).
+    Headers may be question titles or field ids. A response already in the tab (the same time and
+    answers) is not added again. Returns (added, already there).
     """
     columns = map_columns(ctx.form, header, timestamp_required=True)
     incoming = read_responses(columns, rows, locale)
     with ctx.workbook.session():
         tab = ctx.workbook.read([FORM_RESPONSES])[FORM_RESPONSES]
         present_columns = map_columns(ctx.form, tab.header, timestamp_required=True)
-        present = {r.response_id for r in read_responses(present_columns, tab.rows, locale)}
+        present = {
+            _content(r.timestamp, r.answers) for r in read_responses(present_columns, tab.rows, locale)
+        }
         batch = WriteBatch()
         added = 0
         for response in incoming:
-            if response.response_id in present:
+            content = _content(response.timestamp, response.answers)
+            if content in present:  # the very same submission is already there
                 continue
-            present.add(response.response_id)
+            present.add(content)
             values = {tab.header[present_columns.timestamp or 0]: response.timestamp}
             for field_id, text in response.answers.items():
                 if field_id in present_columns.fields:
@@ -56,6 +59,10 @@ def import_responses(
             )
             ctx.workbook.write(batch)
     return added, len(incoming) - added
+
+
+def _content(timestamp: str, answers: dict[str, str]) -> tuple[str, ...]:
+    return (timestamp.strip(), *(f"{k}={v.strip()}" for k, v in sorted(answers.items()) if v.strip()))
 
 
 def add_demo_interventions(ctx: Context) -> int:

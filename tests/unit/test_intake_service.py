@@ -258,3 +258,16 @@ def test_a_removed_intake_issue_does_not_block_delivery(memory_context: Context)
     assert len(report.delivery.failed) == 1
     states = {r["Kind"]: r["State"] for r in tab(ctx, OUTBOX).records()}
     assert states == {"intake_issue": "failed", "acknowledgement": "sent"}
+
+
+def test_two_submissions_in_the_same_second_by_one_referrer_are_both_kept(memory_context: Context) -> None:
+    ctx = memory_context
+    first = ("10/03/2026 09:00:00", valid_answers(child_last_name=""))
+    corrected = ("10/03/2026 09:00:00", valid_answers())
+    submit(ctx, first, corrected)
+    submit(ctx, first, corrected)  # the same export imported again adds nothing
+    assert len(tab(ctx, FORM_RESPONSES).rows) == 2
+    report = run_intake(ctx)
+    assert (len(report.registered), report.issues) == (1, 1)
+    store(ctx).tables[FORM_RESPONSES].rows.reverse()  # and sorting them changes nothing
+    assert run_intake(ctx).registered == []

@@ -1,0 +1,1 @@
+"""The referral form on the web, for local mode."""

@@ -1,0 +1,114 @@
+"""A practitioner fills in the local web form in a real headless Chromium; intake then finds the case.
+
+Needs Debian's chromium (`make test` and `.ci/run` install it) and the playwright package.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from playwright.sync_api import Page, sync_playwright
+
+from hsb_sheets.bootstrap import build_context
+from hsb_sheets.cli import cli
+from hsb_sheets.config import load_settings
+from hsb_sheets.domain.tabs import REFERRALS
+from hsb_sheets.web.form_app import make_form_server
+from tests.conftest import valid_answers
+
+CHROMIUM = (
+    os.environ.get("HSB_SHEETS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+)
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    assert CliRunner().invoke(cli, ["init", str(tmp_path / "ws")]).exit_code == 0
+    settings = load_settings(tmp_path / "ws" / "hsb-sheets.toml")
+    server = make_form_server(build_context(settings), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield tmp_path / "ws", f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+    server.server_close()
+
+
+def fill(page: Page, answers: dict[str, str], checkbox_fields: set[str], choice_fields: set[str]) -> None:
+    for field_id, value in answers.items():
+        if not value:
+            continue
+        if field_id in checkbox_fields:
+            for part in value.split(", "):
+                page.check(f'input[name="{field_id}"][value="{part}"]')
+        elif field_id in choice_fields:
+            page.check(f'input[name="{field_id}"][value="{value}"]')
+        else:
+            page.fill(f"#{field_id}", value)
+
+
+def test_a_referral_made_in_the_browser_reaches_the_register(
+    workspace: tuple[Path, str], tmp_path: Path
+) -> None:
+    assert CHROMIUM, (
+        "Chromium is missing: run 'make test' (it installs Debian's chromium) or set HSB_SHEETS_CHROMIUM"
+    )
+    folder, url = workspace
+    form = build_context(load_settings(folder / "hsb-sheets.toml")).form
+    checkboxes = {f.id for f in form.fields if f.type == "checkboxes"}
+    choices = {f.id for f in form.fields if f.type == "choice"}
+    answers = valid_answers(
+        traffic_light="Red",
+        child_first_name="Rowan",
+        child_last_name="Browserfield",
+        school_or_setting="Example Academy",
+        open_to_services="Early Help",
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page()
+            page.goto(url)
+            assert page.title() == form.title
+            fill(page, {**answers, "child_last_name": ""}, checkboxes, choices)
+            page.click("#submit")
+            summary = page.locator("#error-summary")
+            assert summary.is_visible() and "this question needs an answer" in summary.inner_text()
+            assert page.locator("#child_last_name-error").is_visible()
+            page.screenshot(path=str(tmp_path / "form-with-errors.png"), full_page=True)
+            page.fill("#child_last_name", "Browserfield")
+            page.click("#submit")
+            assert page.locator("h1").inner_text() == "Referral sent"
+        finally:
+            browser.close()
+    result = CliRunner().invoke(cli, ["--config", str(folder / "hsb-sheets.toml"), "run", "--job", "intake"])
+    assert result.exit_code == 0, result.output
+    assert "registered 1 referral(s), 1 intake issue(s)" in result.output  # the first, incomplete submission
+    rows = list(
+        openpyxl.load_workbook(folder / "register.xlsx", read_only=True)[REFERRALS].iter_rows(
+            values_only=True
+        )
+    )
+    header = list(rows[0])
+    [case] = [dict(zip(header, r, strict=False)) for r in rows[1:]]
+    assert (case["Child last name"], case["Route"], case["Case ID"]) == (
+        "Browserfield",
+        "strategy_discussion",
+        "HSB-2026-0001",
+    )
