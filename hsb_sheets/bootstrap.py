@@ -13,6 +13,7 @@ from google.auth.credentials import Credentials
 
 from hsb_sheets.adapters.calendar.base import Calendar
 from hsb_sheets.adapters.calendar.ics import IcsCalendar
+from hsb_sheets.adapters.forms.google import GoogleForms as GoogleFormsAdapter
 from hsb_sheets.adapters.lease.base import Lease
 from hsb_sheets.adapters.lease.file import FileLease
 from hsb_sheets.adapters.lease.workbook import WorkbookLease
@@ -135,6 +136,30 @@ def build_lease(settings: Settings, workbook: Workbook, clock: Callable[[], date
     return FileLease(settings.resolve(".hsb-state/run.lock"))
 
 
+FORM_STATE = ".hsb-state/google-form.json"
+
+
+def build_forms(settings: Settings) -> GoogleFormsAdapter:
+    """The Forms API adapter (for `form publish`, and intake when [forms] source = "api")."""
+    from hsb_sheets.adapters.forms.google import SCOPES, GoogleForms, forms_service
+
+    forms = settings.forms
+    credentials = google_credentials(forms.key_file, forms.delegated_user, SCOPES)
+    return GoogleForms(forms_service(credentials, forms.endpoint or None), forms.retries)
+
+
+def form_id_of(settings: Settings) -> str:
+    """The published form's id: from the settings, else from the state `form publish` kept."""
+    if settings.forms.form_id:
+        return settings.forms.form_id
+    state = settings.resolve(FORM_STATE)
+    if state.exists():
+        import json
+
+        return str(json.loads(state.read_text()).get("form_id", ""))
+    raise ConfigError("No Google Form yet: run 'hsb-sheets form publish', or set [forms] form_id.")
+
+
 def build_context(
     settings: Settings,
     *,
@@ -149,6 +174,12 @@ def build_context(
     seed_path = settings.resolve(service.routing_seed) if service.routing_seed else shipped(RULES_FILE)
     mailer = mailer or build_mailer(settings)
     workbook = workbook or build_workbook(settings)
+    pull = None
+    if settings.forms.source == "api":
+        from hsb_sheets.services.google_form import pull_responses
+
+        forms, form_id = build_forms(settings), form_id_of(settings)
+        pull = lambda ctx: pull_responses(ctx, forms, form_id)  # noqa: E731
     clock = clock or (lambda: datetime.now(UTC))
     return Context(
         form=form,
@@ -161,4 +192,5 @@ def build_context(
         timezone=ZoneInfo(service.timezone),
         routing_seed=read_rule_csv(seed_path),
         clock=clock,
+        pull_responses=pull,
     )

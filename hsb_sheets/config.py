@@ -80,6 +80,17 @@ class CalendarSettings(_Section):
     retries: Annotated[int, Field(ge=0, le=10)] = 5
 
 
+class FormsSettings(_Section):
+    """The referral form in Google Forms (optional)."""
+
+    source: Literal["sheet", "api"] = "sheet"  # "api": intake pulls responses with forms.responses.list
+    form_id: str = ""  # blank: the one `hsb-sheets form publish` made (kept in .hsb-state/)
+    key_file: str = ""  # blank: GOOGLE_APPLICATION_CREDENTIALS
+    delegated_user: str = ""  # the form's owner, by domain-wide delegation
+    endpoint: str = ""  # blank: Google's; tests point it at a local fake server
+    retries: Annotated[int, Field(ge=0, le=10)] = 5
+
+
 class LoggingSettings(_Section):
     """How runs are logged (to standard error)."""
 
@@ -131,6 +142,7 @@ class Settings(_Section):
     mail: MailSettings = MailSettings()
     calendar: CalendarSettings = CalendarSettings()
     logging: LoggingSettings = LoggingSettings()
+    forms: FormsSettings = FormsSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     service: ServiceSettings = ServiceSettings()
     base_dir: Path = Path(".")
@@ -155,6 +167,7 @@ def _environment_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, st
         "SERVICE": "service",
         "LOGGING": "logging",
         "SCHEDULE": "schedule",
+        "FORMS": "forms",
     }
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX):

@@ -29,6 +29,7 @@ class Context:
     timezone: ZoneInfo
     routing_seed: tuple[list[str], list[list[str]]]
     clock: Callable[[], datetime]
+    pull_responses: Callable[[Context], int] | None = None  # set when intake reads the Forms API
 
     def now(self) -> datetime:
         """The local time now, naive, in the service's time zone."""

@@ -67,6 +67,9 @@ def run_job(ctx: Context, name: str, *, dry_run: bool = False) -> JobOutcome:
     """Run one job and log one line with its counts and duration (or why it failed)."""
     started = time.monotonic()
     try:
+        if name == "intake" and ctx.pull_responses is not None and not dry_run:
+            pulled = ctx.pull_responses(ctx)  # responses read by the Forms API join the tab first
+            log("responses pulled", job=name, responses=pulled)
         report = JOBS[name](ctx, dry_run=dry_run)
     except HsbError as problem:
         log(

@@ -9,6 +9,7 @@ properties, reply shapes), ignoring identifiers, timestamps and formatting blobs
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,24 @@ import requests
 
 from tests.fakes.google_sheets import FakeSheets
 
-ORACLES = Path(__file__).resolve().parents[2].parent / "shared" / "oracles" / "sheets-v4-recorded"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _oracles() -> Path:
+    """../shared/oracles/sheets-v4-recorded beside the checkout (CI lays shared/ there), or HSB_SHEETS_ORACLES."""
+    override = os.environ.get("HSB_SHEETS_ORACLES")
+    candidates = [Path(override)] if override else []
+    candidates += [parent / "shared" / "oracles" / "sheets-v4-recorded" for parent in REPO.parents]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(
+        "The recorded Sheets traffic (shared/oracles/sheets-v4-recorded) is not beside the checkout; "
+        "set HSB_SHEETS_ORACLES to its folder."
+    )
+
+
+ORACLES = _oracles()
 # Cassettes that exercise the endpoints the register adapter uses: spreadsheets.get,
 # values.batchGet, values.batchUpdate, values.append, values.get/update/clear, and
 # spreadsheets.batchUpdate (add/delete sheet, frozen rows, validation, protected ranges).

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from hsb_sheets.bootstrap import load_form
 from hsb_sheets.config import DEFAULT_SETTINGS_TOML, load_settings
 from hsb_sheets.errors import ConfigError
 from hsb_sheets.services.templates import Templates
+from hsb_sheets.web.form_app import Values
 from tests.conftest import ROOT
 
 
@@ -108,6 +110,7 @@ def realistic_context(family: str, **overrides: object) -> dict[str, object]:
             "sections": [("New referrals", ["HSB-2026-0042"])],
         },
         "invite": {"label": "Strategy discussion", "when": "Monday 30 March 2026, 10:00"},
+        "web": {"form": load_form(), "values": Values({}), "errors": {}, "csrf_token": "t"},
     }
     return common | contexts[family] | overrides
 
@@ -117,7 +120,9 @@ def test_every_template_in_the_folder_renders() -> None:
     names = sorted(str(p.relative_to(ROOT / "templates")) for p in (ROOT / "templates").rglob("*.j2"))
     assert len(names) >= 17
     for name in names:
-        family = "invite" if name.startswith("invite/") else name.split("/")[1].split(".")[0]
+        family = (
+            name.split("/")[0] if name.startswith(("invite/", "web/")) else name.split("/")[1].split(".")[0]
+        )
         assert templates.render(name, **realistic_context(family)).strip(), name
 
 

@@ -1,0 +1,1 @@
+"""The forms port: the referral form in Google Forms, and its responses."""
