@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _oracles() -> Path:
-    """../shared/oracles/sheets-v4-recorded beside the checkout (CI lays shared/ there), or HSB_SHEETS_ORACLES."""
+    """shared/oracles/sheets-v4-recorded beside the checkout (where CI lays it), or HSB_SHEETS_ORACLES."""
     override = os.environ.get("HSB_SHEETS_ORACLES")
     candidates = [Path(override)] if override else []
     candidates += [parent / "shared" / "oracles" / "sheets-v4-recorded" for parent in REPO.parents]
