@@ -36,7 +36,11 @@ def run(state: AppState, job_names: tuple[str, ...], once: bool, dry_run: bool) 
     ctx = state.context()
     with ctx.lease.hold():
         for job in job_names or tuple(JOBS):
-            outcome = run_job(ctx, job, dry_run=dry_run)
+            if console.is_terminal:  # a spinner while a long run works; plain output otherwise
+                with console.status(f"Running {job}..."):
+                    outcome = run_job(ctx, job, dry_run=dry_run)
+            else:
+                outcome = run_job(ctx, job, dry_run=dry_run)
             PRINTERS[type(outcome.report)](outcome.report)  # type: ignore[operator]
 
 
