@@ -1,4 +1,4 @@
-"""Run the intake job once: ``python -m jobs.intake`` (settings: HSB_SHEETS_CONFIG or ./hsb-sheets.toml)."""
+"""Run the intake job once: ``python -m jobs.intake`` (settings from HSB_SHEETS_CONFIG)."""
 
 from hsb_sheets.cli import cli
 
