@@ -11,6 +11,7 @@ from hsb_sheets.cli.common import console
 from hsb_sheets.services.digest import DigestReport
 from hsb_sheets.services.intake import IntakeReport
 from hsb_sheets.services.meetings import MeetingsReport
+from hsb_sheets.services.notifications import DeliveryReport
 from hsb_sheets.services.reminders import RemindersReport
 
 
@@ -29,8 +30,13 @@ def print_intake(report: IntakeReport) -> None:
     if report.dry_run:
         print_planned(report.planned)
         return
-    d = report.delivery
-    console.print(f"  emails: {len(d.sent)} sent, {len(d.failed)} failed, {len(d.waiting)} waiting to retry")
+    print_delivery(report.delivery)
+
+
+def print_delivery(delivery: DeliveryReport) -> None:
+    """How the emails of a run went."""
+    sent, failed, waiting = len(delivery.sent), len(delivery.failed), len(delivery.waiting)
+    console.print(f"  emails: {sent} sent, {failed} failed, {waiting} waiting to retry")
 
 
 def print_planned(batch: WriteBatch) -> None:
@@ -81,10 +87,7 @@ def print_reminders(report: RemindersReport) -> None:
     if report.dry_run:
         print_planned(report.planned)
     else:
-        d = report.delivery
-        console.print(
-            f"  emails: {len(d.sent)} sent, {len(d.failed)} failed, {len(d.waiting)} waiting to retry"
-        )
+        print_delivery(report.delivery)
 
 
 def print_digest(report: DigestReport) -> None:
@@ -97,7 +100,4 @@ def print_digest(report: DigestReport) -> None:
     if report.dry_run:
         print_planned(report.planned)
     else:
-        d = report.delivery
-        console.print(
-            f"  emails: {len(d.sent)} sent, {len(d.failed)} failed, {len(d.waiting)} waiting to retry"
-        )
+        print_delivery(report.delivery)

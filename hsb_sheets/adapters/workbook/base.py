@@ -207,3 +207,14 @@ def ensure_in_memory(tables: dict[str, Table], specs: Sequence[TabSpec]) -> list
                     row.append("")
                 changes.append(f"added column '{column}' to '{spec.name}'")
     return changes
+
+
+def last_used_row(table: Table, rows: int | None = None) -> int:
+    """The sheet row of the last row holding any value among the first ``rows`` rows (all by default).
+
+    Blank rows at the end are reused by appends; the header is row 1.
+    """
+    row = len(table.rows) if rows is None else rows
+    while row > 0 and not any(table.rows[row - 1]):
+        row -= 1
+    return row + 1

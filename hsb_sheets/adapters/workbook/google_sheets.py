@@ -26,7 +26,14 @@ import requests
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 
-from hsb_sheets.adapters.workbook.base import Key, KeyIndex, Table, WriteBatch, check_unique_keys
+from hsb_sheets.adapters.workbook.base import (
+    Key,
+    KeyIndex,
+    Table,
+    WriteBatch,
+    check_unique_keys,
+    last_used_row,
+)
 from hsb_sheets.adapters.workbook.ooxml import column_letters
 from hsb_sheets.domain.layout import HIGHLIGHT, PROTECTION_NOTE, Layout
 from hsb_sheets.domain.tabs import TabSpec
@@ -238,7 +245,7 @@ class SheetsWorkbook:
                     cell = f"{column_letters(table.index(column) + 1)}{position + 2}"
                     data.append({"range": f"{a1_tab(update.tab)}!{cell}", "values": [[value]]})
                     table.rows[position][table.index(column)] = value
-            next_row = {name: _last_row(fresh[name]) + 1 for name in names}
+            next_row = {name: last_used_row(fresh[name]) + 1 for name in names}
             for append in batch.appends:
                 table = fresh[append.tab]
                 row_values = [""] * len(table.header)
@@ -520,11 +527,3 @@ def _tab_in(range_text: str) -> str:
     if name.startswith("'") and name.endswith("'"):
         name = name[1:-1].replace("''", "'")
     return name
-
-
-def _last_row(table: Table) -> int:
-    """The sheet row of the last row holding any value."""
-    row = len(table.rows)
-    while row > 0 and not any(table.rows[row - 1]):
-        row -= 1
-    return row + 1

@@ -24,7 +24,14 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from hsb_sheets.adapters.workbook.base import Key, KeyIndex, Table, WriteBatch, check_unique_keys
+from hsb_sheets.adapters.workbook.base import (
+    Key,
+    KeyIndex,
+    Table,
+    WriteBatch,
+    check_unique_keys,
+    last_used_row,
+)
 from hsb_sheets.adapters.workbook.ooxml import Package, PackageError, column_letters
 from hsb_sheets.domain.layout import HIGHLIGHT, Layout
 from hsb_sheets.domain.tabs import TabSpec
@@ -259,7 +266,7 @@ class XlsxWorkbook:
                 table = staged[update.tab]
                 for column, value in update.values.items():
                     cells[update.tab][(position + 2, table.index(column) + 1)] = value
-            next_row = {name: _last_used_row(staged[name], before[name]) + 1 for name in names}
+            next_row = {name: last_used_row(staged[name], before[name]) + 1 for name in names}
             new_rows: list[tuple[Table, int, list[str]]] = []
             for append in batch.appends:
                 table = staged[append.tab]
@@ -293,14 +300,6 @@ class XlsxWorkbook:
                 else:
                     table.rows.append(values)
                 table.read_rows = len(table.rows)
-
-
-def _last_used_row(table: Table, rows_read: int) -> int:
-    """The sheet row of the last row holding any value (blank rows at the end are reused)."""
-    row = rows_read
-    while row > 0 and not any(table.rows[row - 1]):
-        row -= 1
-    return row + 1
 
 
 def _letter(sheet: Worksheet, column: str) -> str:
