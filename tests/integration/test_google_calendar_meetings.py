@@ -162,3 +162,35 @@ def test_service_account_key_and_delegation(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(ConfigError, match="not a service-account key"):
         google_credentials(str(tmp_path / "bad.json"), "", SCOPES)
+
+
+def test_an_insert_answered_409_is_taken_as_already_made(fake: FakeCalendar) -> None:
+    from hsb_sheets.adapters.calendar.base import MeetingEvent
+
+    url: str = fake.url  # type: ignore[attr-defined]
+    calendar = GoogleCalendar(
+        calendar_service(AnonymousCredentials(), endpoint=url), "primary", LONDON, retries=1
+    )
+    start = datetime(2026, 3, 30, 10, 0, tzinfo=LONDON)
+    event = MeetingEvent(
+        "hsbraced0001",
+        "Strategy discussion: HSB-2026-0001",
+        "x",
+        start,
+        start.replace(hour=11),
+        ("police@example.gov.uk",),
+    )
+    calendar.ensure(event)  # an earlier attempt made it, but its answer was lost
+    real_get = calendar.get
+    calls = {"n": 0}
+
+    def stale_get(event_id: str) -> MeetingEvent | None:
+        calls["n"] += 1
+        return None if calls["n"] == 1 else real_get(event_id)  # the first look misses it
+
+    calendar.get = stale_get  # type: ignore[method-assign]
+    made = calendar.ensure(event)
+    assert made.event_id == "hsbraced0001" and [
+        r.status for r in fake.server.requests if r.method == "POST"
+    ] == [200, 409]
+    assert len(fake.live("primary")) == 1
