@@ -36,11 +36,12 @@ class TabSpec:
     system: tuple[str, ...]
     coordinator: tuple[str, ...] = ()
     key: str | None = None
+    order: tuple[str, ...] = ()  # the column order a new tab gets, when not system columns first
 
     @property
     def header(self) -> tuple[str, ...]:
-        """The header row, system columns first."""
-        return self.system + self.coordinator
+        """The header row of a new tab (system columns first unless an order is given)."""
+        return self.order or self.system + self.coordinator
 
 
 DERIVED_COLUMNS = ("Age", "Level", "Not open to services", "Criminal process")
@@ -87,6 +88,24 @@ MEETINGS_SPEC = TabSpec(
     # coordinator's Cancelled or Held.
     coordinator=("Status", "Agreed start", "Outcome"),
     key=MEETING,
+    order=(
+        CASE_ID,
+        MEETING,
+        "Type",
+        "Status",
+        "Requested",
+        "Proposed start",
+        "Agreed start",
+        "Event start",
+        "Duration",
+        "Invitees",
+        "Attendees",
+        "Event ID",
+        "Sequence",
+        "Last sent",
+        "Reason",
+        "Outcome",
+    ),
 )
 INTERVENTIONS_SPEC = TabSpec(
     INTERVENTIONS,
@@ -100,6 +119,19 @@ INTERVENTIONS_SPEC = TabSpec(
         "Sessions agreed",
         "Review dates",
         "End summary recorded",
+    ),
+    order=(
+        CASE_ID,
+        "Intervention",
+        "Worker email",
+        "Start date",
+        "End date",
+        "Sessions agreed",
+        "Review dates",
+        "End summary due",
+        "End summary recorded",
+        "Status",
+        "Last reminder",
     ),
 )
 DIRECTORY_SPEC = TabSpec(DIRECTORY, system=(), coordinator=("Area", "Role", "Name", "Email", "Secure"))
