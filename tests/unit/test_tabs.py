@@ -25,5 +25,6 @@ def test_every_dropdown_and_highlight_names_a_real_column() -> None:
     header, _ = read_rule_csv(ROOT / "config" / "routing_rules.csv")
     specs = {s.name: s for s in all_tab_specs(load_form(), tuple(header))}
     layout = register_layout(load_form(), tuple(specs.values()))
-    for rule in (*layout.dropdowns, *layout.highlights):
-        assert rule.column in specs[rule.tab].header, (rule.tab, rule.column)
+    places = [(d.tab, d.column) for d in layout.dropdowns] + [(h.tab, h.column) for h in layout.highlights]
+    for tab, column in places:
+        assert column in specs[tab].header, (tab, column)
