@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from hsb_sheets.adapters.lease.base import LeaseBusy
 from hsb_sheets.adapters.lease.file import FileLease
 from hsb_sheets.adapters.lease.workbook import WorkbookLease
+from hsb_sheets.adapters.workbook.base import Append, WriteBatch
 from hsb_sheets.adapters.workbook.memory import MemoryWorkbook
 from hsb_sheets.bootstrap import build_context
 from hsb_sheets.cli import cli
@@ -155,3 +156,36 @@ def test_the_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
             process.kill()
     assert process.returncode == 0
     assert "worker stopping signal=SIGTERM" in rest and "worker stopped" in rest
+
+
+def test_the_lease_tab_stays_one_row_and_a_lost_race_lets_go(tmp_path: Path) -> None:
+    workbook = MemoryWorkbook()
+    workbook.ensure_tabs([LEASE_SPEC])
+    clock = FixedClock(datetime(2026, 3, 12, 10, 0, tzinfo=UTC))
+    lease = WorkbookLease(workbook, clock)
+    for _ in range(3):
+        with lease.hold():
+            pass
+        clock.now += timedelta(minutes=5)
+    assert len(workbook.tables[LEASE].rows) == 1
+    # Two runs that both found the lease free: both appended; the one not first must let go.
+    other = WorkbookLease(workbook, clock)
+    workbook.tables[LEASE].rows.clear()
+
+    workbook.write(
+        WriteBatch(
+            appends=[Append(LEASE, {"Holder": "rival", "Taken": "x", "Expires": "2026-03-12 11:00:00"})]
+        )
+    )
+    original = other._rows
+    calls = {"n": 0}
+
+    def first_sees_nothing() -> list[dict[str, str]]:
+        calls["n"] += 1
+        return [] if calls["n"] == 1 else original()
+
+    other._rows = first_sees_nothing  # type: ignore[method-assign]
+    with pytest.raises(LeaseBusy, match="at the same moment"), other.hold():
+        pass
+    live = [r for r in workbook.tables[LEASE].rows if r[2] > clock.now.strftime("%Y-%m-%d %H:%M:%S")]
+    assert [r[0] for r in live] == ["rival"]  # the loser's own row was expired, the winner's kept

@@ -1,9 +1,9 @@
 """A run lease as a row with an expiry in the register (for Google, where no file is shared).
 
-Acquire: read the Lease tab; if another holder's lease has not expired, give up; otherwise write
-our row, then read again to confirm we won (two workers writing at once both see both rows, and the
-first unexpired row in the tab wins; the loser expires its own row). Release: expire our row. A
-crashed run's lease simply expires.
+Acquire: read the Lease tab; if another holder's lease has not expired, give up; otherwise take the
+lease row (reused, so the tab stays one row long), then read again to confirm we won: two runs
+writing at once cannot both see themselves as the first unexpired holder. Release: expire our row.
+A crashed run's lease simply expires.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from hsb_sheets.adapters.lease.base import LeaseBusy
 from hsb_sheets.adapters.workbook.base import Append, Update, Workbook, WriteBatch
 from hsb_sheets.domain.tabs import LEASE
+from hsb_sheets.errors import WorkbookError
 
 FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -34,37 +35,45 @@ class WorkbookLease:
         self.process = f"{socket.gethostname()}:{os.getpid()}"
         self.holder = ""
 
-    def _live(self, now: datetime) -> list[dict[str, str]]:
-        rows = self.workbook.read([LEASE])[LEASE].records()
-        return [r for r in rows if r.get("Holder") and r.get("Expires", "") > now.strftime(FORMAT)]
+    def _rows(self) -> list[dict[str, str]]:
+        return [r for r in self.workbook.read([LEASE])[LEASE].records() if r.get("Holder")]
+
+    @staticmethod
+    def _live(rows: list[dict[str, str]], now: datetime) -> list[dict[str, str]]:
+        return [r for r in rows if r.get("Expires", "") > now.strftime(FORMAT)]
 
     def _expire(self, now: datetime) -> None:
-        self.workbook.write(
-            WriteBatch(updates=[Update(LEASE, "Holder", self.holder, {"Expires": now.strftime(FORMAT)})])
-        )
+        """Let go of our row; if another run has since overwritten it, there is nothing to release."""
+        with contextlib.suppress(WorkbookError):
+            self.workbook.write(
+                WriteBatch(updates=[Update(LEASE, "Holder", self.holder, {"Expires": now.strftime(FORMAT)})])
+            )
 
     @contextlib.contextmanager
     def hold(self) -> Iterator[None]:
-        """Take the lease for ``ttl``, confirm it, run, then release it."""
+        """Take the lease for ``ttl`` (reusing the lease row), confirm it, run, then release it."""
         now = self.clock()
-        self.holder = f"{self.process}:{uuid.uuid4().hex[:8]}"  # one row per acquisition
-        live = self._live(now)
+        self.holder = f"{self.process}:{uuid.uuid4().hex[:8]}"  # one token per acquisition
+        rows = self._rows()
+        live = self._live(rows, now)
         if live:
             raise LeaseBusy(
                 f"Another run ({live[0]['Holder']}) holds the lease until {live[0]['Expires']} UTC; "
                 "this one did nothing."
             )
-        expires = (now + self.ttl).strftime(FORMAT)
-        self.workbook.write(
-            WriteBatch(
-                appends=[
-                    Append(LEASE, {"Holder": self.holder, "Taken": now.strftime(FORMAT), "Expires": expires})
-                ]
-            )
-        )
-        winner = self._live(now)
+        values = {
+            "Holder": self.holder,
+            "Taken": now.strftime(FORMAT),
+            "Expires": (now + self.ttl).strftime(FORMAT),
+        }
+        if rows:  # one row, reused, so the tab never grows
+            batch = WriteBatch(updates=[Update(LEASE, "Holder", rows[0]["Holder"], values)])
+        else:
+            batch = WriteBatch(appends=[Append(LEASE, values)])
+        self.workbook.write(batch)
+        winner = self._live(self._rows(), now)
         if not winner or winner[0]["Holder"] != self.holder:
-            self._expire(now)
+            self._expire(now)  # lost a race with another run taking it at the same moment
             raise LeaseBusy("Another run took the lease at the same moment; this one did nothing.")
         try:
             yield
