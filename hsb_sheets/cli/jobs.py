@@ -33,6 +33,8 @@ PRINTERS = {
 @click.pass_obj
 def run(state: AppState, job_names: tuple[str, ...], once: bool, dry_run: bool) -> None:
     """Run jobs once (all of them unless --job is given), holding the run lease."""
+    if once and job_names:
+        raise click.UsageError("--once runs every job; leave out --job, or leave out --once.")
     ctx = state.context()
     with ctx.lease.hold():
         for job in job_names or tuple(JOBS):

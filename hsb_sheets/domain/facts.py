@@ -7,7 +7,6 @@ derived facts (DESIGN section 4): ``age``, ``level``, ``not_open``, ``criminal_p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from hsb_sheets.domain.dates import age_on
@@ -15,7 +14,6 @@ from hsb_sheets.domain.form import FormDefinition
 from hsb_sheets.domain.validation import ValidResponse
 
 FactValue = int | str | bool
-Facts = Mapping[str, FactValue]
 
 MAX_AGE = 24  # validation admits children under 25
 LEVELS = ("significant", "complex", "healthy")

@@ -25,7 +25,6 @@ END_DATE, DUE_SOON, DUE_TODAY, ESCALATION, REVIEW = (
     "escalation",
     "review",
 )
-KINDS = (END_DATE, DUE_SOON, DUE_TODAY, ESCALATION, REVIEW)
 OPEN, SUMMARY_DUE, OVERDUE, COMPLETE = "Open", "Summary due", "Overdue", "Complete"
 INTERVENTION_TYPES = (
     "AIM3 assessment",

@@ -39,7 +39,3 @@ class Templates:
             raise ConfigError(
                 f"The template {name} uses a value it is not given: {problem.message}."
             ) from None
-
-    def exists(self, name: str) -> bool:
-        """Whether the template is there."""
-        return (self.folder / name).exists()

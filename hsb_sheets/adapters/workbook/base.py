@@ -24,7 +24,6 @@ class Table:
     name: str
     header: list[str]
     rows: list[list[str]]
-    read_rows: int = 0  # how many of ``rows`` came from the store (the rest were appended since)
 
     def index(self, column: str) -> int:
         """Position of a column; WorkbookError if the header lacks it."""

@@ -208,7 +208,7 @@ class SheetsWorkbook:
                 header.pop()
             width = len(header)
             body = [(r + [""] * width)[:width] for r in rows[1:]]
-            tables[name] = Table(name, header, body, read_rows=len(body))
+            tables[name] = Table(name, header, body)
         return tables
 
     # -- the port ------------------------------------------------------------------------------
@@ -221,10 +221,7 @@ class SheetsWorkbook:
             if self._depth:
                 self._tables.update(fetched)
             source = {**self._tables, **fetched}
-            return {
-                t: Table(t, list(source[t].header), [row[:] for row in source[t].rows], len(source[t].rows))
-                for t in tabs
-            }
+            return {t: Table(t, list(source[t].header), [row[:] for row in source[t].rows]) for t in tabs}
 
     def write(self, batch: WriteBatch) -> None:
         """Re-read the touched tabs, place every value by key, and write it all in one request."""
@@ -267,9 +264,7 @@ class SheetsWorkbook:
                 ),
             )
             if self._depth:
-                for name, table in fresh.items():
-                    table.read_rows = len(table.rows)
-                    self._tables[name] = table
+                self._tables.update(fresh)
 
     def _sheet_id(self, name: str) -> int:
         if name not in self._sheet_ids:

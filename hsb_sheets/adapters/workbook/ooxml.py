@@ -99,11 +99,6 @@ class Package:
             result[sheet.get("name", "")] = part
         return result
 
-    @property
-    def sheet_names(self) -> list[str]:
-        """Tab names in workbook order."""
-        return list(self.sheet_parts)
-
     def _shared_strings(self) -> list[str]:
         if self._shared is None:
             raw = self.parts.get("xl/sharedStrings.xml")

@@ -226,7 +226,7 @@ class XlsxWorkbook:
                 header.pop()
             width = len(header)
             body = [(r + [""] * width)[:width] for r in rows[1:]]
-            self._tables[name] = Table(name, header, body, read_rows=len(body))
+            self._tables[name] = Table(name, header, body)
         return self._tables[name]
 
     def read(self, tabs: Sequence[str]) -> dict[str, Table]:
@@ -235,9 +235,7 @@ class XlsxWorkbook:
             result = {}
             for name in tabs:
                 table = self._table(name)
-                result[name] = Table(
-                    name, list(table.header), [row[:] for row in table.rows], len(table.rows)
-                )
+                result[name] = Table(name, list(table.header), [row[:] for row in table.rows])
             return result
 
     def write(self, batch: WriteBatch) -> None:
@@ -299,7 +297,6 @@ class XlsxWorkbook:
                     table.rows[position] = values
                 else:
                     table.rows.append(values)
-                table.read_rows = len(table.rows)
 
 
 def _letter(sheet: Worksheet, column: str) -> str:
