@@ -38,6 +38,14 @@ class TabSpec:
     key: str | None = None
     order: tuple[str, ...] = ()  # the column order a new tab gets, when not system columns first
 
+    @classmethod
+    def ordered(
+        cls, name: str, columns: tuple[str, ...], coordinator: tuple[str, ...], key: str | None = None
+    ) -> TabSpec:
+        """A tab with its columns in a given order; those not the coordinators' are the system's."""
+        system = tuple(c for c in columns if c not in coordinator)
+        return cls(name, system=system, coordinator=coordinator, key=key, order=columns)
+
     @property
     def header(self) -> tuple[str, ...]:
         """The header row of a new tab (system columns first unless an order is given)."""
@@ -67,28 +75,9 @@ INTAKE_ISSUES_SPEC = TabSpec(
     key=RESPONSE_ID,
 )
 MEETING = "Meeting"
-MEETINGS_SPEC = TabSpec(
+MEETINGS_SPEC = TabSpec.ordered(
     MEETINGS,
-    system=(
-        CASE_ID,
-        MEETING,
-        "Type",
-        "Requested",
-        "Proposed start",
-        "Event start",
-        "Duration",
-        "Invitees",
-        "Attendees",
-        "Event ID",
-        "Sequence",
-        "Last sent",
-        "Reason",
-    ),
-    # Status is shared: jobs set Needs scheduling / Invited / Rescheduled, and never overwrite a
-    # coordinator's Cancelled or Held.
-    coordinator=("Status", "Agreed start", "Outcome"),
-    key=MEETING,
-    order=(
+    (
         CASE_ID,
         MEETING,
         "Type",
@@ -106,21 +95,14 @@ MEETINGS_SPEC = TabSpec(
         "Reason",
         "Outcome",
     ),
+    # Status is shared: jobs set Needs scheduling / Invited / Rescheduled, and never overwrite a
+    # coordinator's Cancelled or Held.
+    coordinator=("Status", "Agreed start", "Outcome"),
+    key=MEETING,
 )
-INTERVENTIONS_SPEC = TabSpec(
+INTERVENTIONS_SPEC = TabSpec.ordered(
     INTERVENTIONS,
-    system=("End summary due", "Status", "Last reminder"),
-    coordinator=(
-        CASE_ID,
-        "Intervention",
-        "Worker email",
-        "Start date",
-        "End date",
-        "Sessions agreed",
-        "Review dates",
-        "End summary recorded",
-    ),
-    order=(
+    (
         CASE_ID,
         "Intervention",
         "Worker email",
@@ -132,6 +114,16 @@ INTERVENTIONS_SPEC = TabSpec(
         "End summary recorded",
         "Status",
         "Last reminder",
+    ),
+    coordinator=(
+        CASE_ID,
+        "Intervention",
+        "Worker email",
+        "Start date",
+        "End date",
+        "Sessions agreed",
+        "Review dates",
+        "End summary recorded",
     ),
 )
 DIRECTORY_SPEC = TabSpec(DIRECTORY, system=(), coordinator=("Area", "Role", "Name", "Email", "Secure"))

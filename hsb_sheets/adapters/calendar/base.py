@@ -26,6 +26,10 @@ class MeetingEvent:
     sequence: int = 0
     cancelled: bool = False
 
+    def already_at(self, other: MeetingEvent) -> bool:
+        """Whether this (stored) event is live and at the other's time: nothing to move."""
+        return not self.cancelled and (self.start, self.end) == (other.start, other.end)
+
     def moved(self, start: datetime, end: datetime) -> MeetingEvent:
         """The same meeting at another time, one revision later."""
         return replace(self, start=start, end=end, sequence=self.sequence + 1)

@@ -122,11 +122,7 @@ class GoogleCalendar:
     def move(self, event: MeetingEvent) -> MeetingEvent:
         """Patch the start and end unless the event is already at that time."""
         stored = self.get(event.event_id)
-        if (
-            stored is not None
-            and (stored.start, stored.end) == (event.start, event.end)
-            and not stored.cancelled
-        ):
+        if stored is not None and stored.already_at(event):
             return stored
         body = self._body(event)
         request = self.service.events().patch(

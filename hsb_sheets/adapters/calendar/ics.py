@@ -154,11 +154,7 @@ class IcsCalendar:
     def move(self, event: MeetingEvent) -> MeetingEvent:
         """Send an updated invitation (a higher SEQUENCE) unless the meeting is already at that time."""
         stored = self.get(event.event_id)
-        if (
-            stored is not None
-            and (stored.start, stored.end) == (event.start, event.end)
-            and not stored.cancelled
-        ):
+        if stored is not None and stored.already_at(event):
             return stored
         moved = replace(event, sequence=max(event.sequence, (stored.sequence + 1) if stored else 0))
         self._send(moved, "REQUEST")

@@ -32,7 +32,7 @@ class MemoryCalendar:
     def move(self, event: MeetingEvent) -> MeetingEvent:
         """Move unless already at that time."""
         stored = self.events[event.event_id]
-        if (stored.start, stored.end) == (event.start, event.end):
+        if stored.already_at(event):
             return stored
         moved = replace(event, sequence=max(event.sequence, stored.sequence + 1))
         self.sent.append(("REQUEST", moved.event_id, moved.sequence))
