@@ -10,23 +10,25 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
-from hsb_sheets.domain.decision import OUTPUTS
-from hsb_sheets.domain.directory import ROLES
 from hsb_sheets.domain.form import FormDefinition
-from hsb_sheets.domain.meetings import OUTCOMES, STATUSES
-from hsb_sheets.domain.reminders import INTERVENTION_TYPES, OVERDUE
+from hsb_sheets.domain.meetings import STATUSES
+from hsb_sheets.domain.reminders import OVERDUE
 from hsb_sheets.domain.tabs import (
     DIRECTORY,
     FORM_RESPONSES,
     INTAKE_ISSUES,
     INTERVENTIONS,
     MEETINGS,
+    REFERRAL_STATUSES,
     REFERRALS,
+    RESOLUTIONS,
+    DirectoryTab,
+    InterventionsTab,
+    MeetingsTab,
     TabSpec,
 )
 
-REFERRAL_STATUSES = ("New", "Allocated", "In progress", "Closed")
-RESOLUTIONS = ("Referrer resubmitted", "Contacted referrer", "Not a referral", "Duplicate")
+__all__ = ["REFERRAL_STATUSES", "RESOLUTIONS", "Dropdown", "Highlight", "Layout", "register_layout"]
 HIGHLIGHT = "#F4CCCC"  # a pale red
 PROTECTION_NOTE = "hsb-sheets: system columns, written by the jobs"
 
@@ -59,26 +61,49 @@ class Layout:
 
     def fingerprint(self) -> str:
         """Changes when the layout changes, so setup can tell it already applied this one."""
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True, default=str).encode()).hexdigest()[:16]
+        shape = {
+            "dropdowns": [asdict(d) for d in self.dropdowns],
+            "highlights": [asdict(h) for h in self.highlights],
+            "protected": [_spec_shape(spec) for spec in self.protected],
+        }
+        return hashlib.sha256(json.dumps(shape, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _spec_shape(spec: TabSpec) -> dict[str, object]:
+    # The shape earlier versions hashed (an explicit order only for tabs not system-columns-first),
+    # so a register set up by them is not laid out again for nothing.
+    system_first = spec.header == spec.system + spec.coordinator
+    return {
+        "name": spec.name,
+        "system": list(spec.system),
+        "coordinator": list(spec.coordinator),
+        "key": spec.key,
+        "order": [] if system_first else list(spec.header),
+    }
 
 
 def register_layout(form: FormDefinition, specs: tuple[TabSpec, ...]) -> Layout:
-    """The dropdowns and highlights of DESIGN sections 2, 5 and 6."""
-    dropdowns = (
-        Dropdown(REFERRALS, "Status", REFERRAL_STATUSES),
-        Dropdown(REFERRALS, "Route override", OUTPUTS["route"][1]),
-        Dropdown(INTAKE_ISSUES, "Resolution", RESOLUTIONS),
-        Dropdown(MEETINGS, "Status", STATUSES),
-        Dropdown(MEETINGS, "Outcome", OUTCOMES),
-        Dropdown(INTERVENTIONS, "Intervention", INTERVENTION_TYPES),
-        Dropdown(DIRECTORY, "Area", form.field("child_area").choices),
-        Dropdown(DIRECTORY, "Role", ROLES),
-        Dropdown(DIRECTORY, "Secure", ("Yes", "No")),
+    """The dropdowns and highlights of DESIGN sections 2, 5 and 6, from the column declarations."""
+    declared = (
+        Dropdown(spec.name, column, column.choices)
+        for spec in specs
+        if spec.name != FORM_RESPONSES
+        for column in spec.columns
+        if column.choices and not column.is_system
     )
+    dropdowns = (*declared, Dropdown(DIRECTORY, DirectoryTab.AREA, form.field("child_area").choices))
     highlights = (
-        Highlight(INTERVENTIONS, "Status", OVERDUE),
-        Highlight(MEETINGS, "Status", STATUSES[0]),
+        Highlight(INTERVENTIONS, InterventionsTab.STATUS, OVERDUE),
+        Highlight(MEETINGS, MeetingsTab.STATUS, STATUSES[0]),
     )
     # Form responses 1 belongs to the form itself; every other tab's system columns are protected.
     protected = tuple(spec for spec in specs if spec.system and spec.name != FORM_RESPONSES)
-    return Layout(dropdowns, highlights, protected)
+    return Layout(_in_shown_order(dropdowns), highlights, protected)
+
+
+def _in_shown_order(dropdowns: tuple[Dropdown, ...]) -> tuple[Dropdown, ...]:
+    """Dropdowns in the order earlier versions applied them, so the layout fingerprint stays put."""
+    order = {(REFERRALS, "Status"): 0, (REFERRALS, "Route override"): 1, (INTAKE_ISSUES, "Resolution"): 2}
+    order |= {(MEETINGS, "Status"): 3, (MEETINGS, "Outcome"): 4, (INTERVENTIONS, "Intervention"): 5}
+    order |= {(DIRECTORY, "Area"): 6, (DIRECTORY, "Role"): 7, (DIRECTORY, "Secure"): 8}
+    return tuple(sorted(dropdowns, key=lambda d: order.get((d.tab, d.column), len(order))))

@@ -14,6 +14,8 @@ from hsb_sheets.domain.tabs import (
     POSSIBLE_DUPLICATE_OF,
     RECEIVED,
     RESPONSE_ID,
+    IntakeIssuesTab,
+    ReferralsTab,
 )
 from hsb_sheets.domain.validation import Answer
 
@@ -43,22 +45,22 @@ def referral_row(form: FormDefinition, referral: NewReferral) -> dict[str, str]:
     assessment = referral.assessment
     response = assessment.response
     decision = assessment.decision.to_json()
-    row = {
+    row: dict[str, str] = {
         CASE_ID: referral.case_id,
         RESPONSE_ID: referral.row.response_id,
         RECEIVED: format_time(response.received),
     }
     for f in form.fields:
         row[f.column] = format_answer(response.answers.get(f.id, ""))
-    row["Age"] = str(assessment.facts["age"])
-    row["Level"] = str(assessment.facts["level"])
-    row["Not open to services"] = _yes_no(assessment.facts["not_open"])
-    row["Criminal process"] = _yes_no(assessment.facts["criminal_process"])
+    row[ReferralsTab.AGE] = str(assessment.facts["age"])
+    row[ReferralsTab.LEVEL] = str(assessment.facts["level"])
+    row[ReferralsTab.NOT_OPEN] = _yes_no(assessment.facts["not_open"])
+    row[ReferralsTab.CRIMINAL_PROCESS] = _yes_no(assessment.facts["criminal_process"])
     for key, column in DECISION_COLUMNS.items():
         value = decision[key]
         row[column] = ", ".join(value) if isinstance(value, list) else (value or "")
     row[POSSIBLE_DUPLICATE_OF] = ", ".join(assessment.duplicate_of)
-    row["Status"] = NEW_STATUS
+    row[ReferralsTab.STATUS] = NEW_STATUS
     return row
 
 
@@ -66,10 +68,10 @@ def issue_row(issue: NewIssue) -> dict[str, str]:
     """The Intake issues row of an invalid response."""
     return {
         RESPONSE_ID: issue.row.response_id,
-        "Form row": str(issue.row.sheet_row),
+        IntakeIssuesTab.FORM_ROW: str(issue.row.sheet_row),
         RECEIVED: format_time(issue.received) if issue.received else issue.row.timestamp.strip(),
-        "Reasons": "\n".join(e.message for e in issue.errors),
-        "Referrer told": "Pending" if issue.tell else "No: no valid email address to tell",
+        IntakeIssuesTab.REASONS: "\n".join(e.message for e in issue.errors),
+        IntakeIssuesTab.REFERRER_TOLD: "Pending" if issue.tell else "No: no valid email address to tell",
     }
 
 

@@ -1,13 +1,20 @@
-"""The register's tabs and their header rows: the contract between jobs and coordinators.
+"""The register's tabs and their columns, each declared once: the contract between jobs and coordinators.
 
-Each column belongs to the system (written only by jobs) or to coordinators (never overwritten).
+Each column belongs to the system (written only by jobs) or to coordinators (never overwritten). Code
+refers to a column by its constant here (``MeetingsTab.STATUS``), never by a string literal, so a typo
+is an import or type error rather than a silent empty read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hsb_sheets.domain.form import TIMESTAMP, FormDefinition
+from hsb_sheets.domain.columns import Column, Kind, Owner, coordinator, shared, system
+from hsb_sheets.domain.decision import OUTPUTS
+from hsb_sheets.domain.directory import ROLES
+from hsb_sheets.domain.form import TIMESTAMP, FormDefinition, FormField
+from hsb_sheets.domain.meetings import OUTCOMES, STATUSES
+from hsb_sheets.domain.reminders import INTERVENTION_TYPES
 
 FORM_RESPONSES = "Form responses 1"
 REFERRALS = "Referrals"
@@ -23,162 +30,268 @@ JOB_STATUS = "Job status"
 LEASE = "Lease"
 JOB_NAMES = ("intake", "meetings", "reminders", "digest")
 
-CASE_ID = "Case ID"
-RESPONSE_ID = "Response ID"
-RECEIVED = "Received"
-
 
 @dataclass(frozen=True)
 class TabSpec:
-    """A tab: its name, the columns jobs write and the columns coordinators own."""
+    """A tab: its name and its columns, declared once in the order a new tab shows them."""
 
     name: str
-    system: tuple[str, ...]
-    coordinator: tuple[str, ...] = ()
+    columns: tuple[Column, ...]
     key: str | None = None
-    order: tuple[str, ...] = ()  # the column order a new tab gets, when not system columns first
 
     @classmethod
-    def ordered(
-        cls, name: str, columns: tuple[str, ...], coordinator: tuple[str, ...], key: str | None = None
+    def plain(
+        cls,
+        name: str,
+        system: tuple[str, ...] = (),
+        coordinator: tuple[str, ...] = (),
+        key: str | None = None,
     ) -> TabSpec:
-        """A tab with its columns in a given order; those not the coordinators' are the system's."""
-        system = tuple(c for c in columns if c not in coordinator)
-        return cls(name, system=system, coordinator=coordinator, key=key, order=columns)
+        """A tab of text columns: the system's first, then the coordinators' (tests, simple tabs)."""
+        columns = tuple(Column(c) for c in system) + tuple(
+            Column(c, owner=Owner.COORDINATOR) for c in coordinator
+        )
+        return cls(name, columns, key)
 
     @property
     def header(self) -> tuple[str, ...]:
-        """The header row of a new tab (system columns first unless an order is given)."""
-        return self.order or self.system + self.coordinator
+        """The header row of a new tab."""
+        return self.columns
+
+    @property
+    def system(self) -> tuple[str, ...]:
+        """The columns only jobs write (protected on Google)."""
+        return tuple(c for c in self.columns if c.is_system)
+
+    @property
+    def coordinator(self) -> tuple[str, ...]:
+        """The columns coordinators may type in."""
+        return tuple(c for c in self.columns if not c.is_system)
+
+    def column(self, name: str) -> Column:
+        """The declaration of one column by its header text."""
+        for column in self.columns:
+            if column == name:
+                return column
+        raise KeyError(name)
 
 
-DERIVED_COLUMNS = ("Age", "Level", "Not open to services", "Criminal process")
+# Columns several tabs share.
+CASE_ID = system("Case ID", width=14)
+RESPONSE_ID = system("Response ID", technical=True)
+RECEIVED = system("Received", Kind.DATE_TIME)
+NOTES = coordinator("Notes", width=40)
+
+REFERRAL_STATUSES = ("New", "Allocated", "In progress", "Closed")
+RESOLUTIONS = ("Referrer resubmitted", "Contacted referrer", "Not a referral", "Duplicate")
+
+
+class ReferralsTab:
+    """The case register's own columns; the form's answer columns sit between RECEIVED and AGE."""
+
+    CASE_ID = CASE_ID
+    RESPONSE_ID = RESPONSE_ID
+    RECEIVED = RECEIVED
+    AGE = system("Age", Kind.NUMBER)
+    LEVEL = system("Level")
+    NOT_OPEN = system("Not open to services")
+    CRIMINAL_PROCESS = system("Criminal process")
+    SERVICE = system("Service")
+    ROUTE = system("Route")
+    MEETING = system("Meeting")
+    INVITEES = system("Invitees", Kind.LIST)
+    PATHWAYS = system("Pathways", Kind.LIST)
+    ACTIONS = system("Actions", Kind.LIST)
+    ASSESSMENT_TOOLS = system("Assessment tools", Kind.LIST)
+    FLAGS = system("Flags", Kind.LIST)
+    RECORDING_SYSTEM = system("Recording system")
+    RULES_FIRED = system("Rules fired", Kind.LIST, technical=True)
+    POSSIBLE_DUPLICATE_OF = system("Possible duplicate of", Kind.LIST)
+    STATUS = coordinator("Status", choices=REFERRAL_STATUSES)
+    WORKER = coordinator("Worker")
+    ROUTE_OVERRIDE = coordinator("Route override", choices=OUTPUTS["route"][1])
+    NOTES = NOTES
+
+
+DERIVED_COLUMNS = (ReferralsTab.AGE, ReferralsTab.LEVEL, ReferralsTab.NOT_OPEN, ReferralsTab.CRIMINAL_PROCESS)
 DECISION_COLUMNS = {
-    "service": "Service",
-    "route": "Route",
-    "meeting": "Meeting",
-    "invitees": "Invitees",
-    "pathways": "Pathways",
-    "actions": "Actions",
-    "assessment_tools": "Assessment tools",
-    "flags": "Flags",
-    "recording_system": "Recording system",
-    "rules_fired": "Rules fired",
+    "service": ReferralsTab.SERVICE,
+    "route": ReferralsTab.ROUTE,
+    "meeting": ReferralsTab.MEETING,
+    "invitees": ReferralsTab.INVITEES,
+    "pathways": ReferralsTab.PATHWAYS,
+    "actions": ReferralsTab.ACTIONS,
+    "assessment_tools": ReferralsTab.ASSESSMENT_TOOLS,
+    "flags": ReferralsTab.FLAGS,
+    "recording_system": ReferralsTab.RECORDING_SYSTEM,
+    "rules_fired": ReferralsTab.RULES_FIRED,
 }
-POSSIBLE_DUPLICATE_OF = "Possible duplicate of"
-REFERRAL_COORDINATOR_COLUMNS = ("Status", "Worker", "Route override", "Notes")
+POSSIBLE_DUPLICATE_OF = ReferralsTab.POSSIBLE_DUPLICATE_OF
+REFERRAL_COORDINATOR_COLUMNS = (
+    ReferralsTab.STATUS,
+    ReferralsTab.WORKER,
+    ReferralsTab.ROUTE_OVERRIDE,
+    ReferralsTab.NOTES,
+)
 
-INTAKE_ISSUES_SPEC = TabSpec(
-    INTAKE_ISSUES,
-    system=(RESPONSE_ID, "Form row", RECEIVED, "Reasons", "Referrer told"),
-    coordinator=("Resolution", "Notes"),
-    key=RESPONSE_ID,
-)
-MEETING = "Meeting"
-MEETINGS_SPEC = TabSpec.ordered(
-    MEETINGS,
-    (
-        CASE_ID,
-        MEETING,
-        "Type",
-        "Status",
-        "Requested",
-        "Proposed start",
-        "Agreed start",
-        "Event start",
-        "Duration",
-        "Invitees",
-        "Attendees",
-        "Event ID",
-        "Sequence",
-        "Last sent",
-        "Reason",
-        "Outcome",
-    ),
-    # Status is shared: jobs set Needs scheduling / Invited / Rescheduled, and never overwrite a
-    # coordinator's Cancelled or Held.
-    coordinator=("Status", "Agreed start", "Outcome"),
-    key=MEETING,
-)
-INTERVENTIONS_SPEC = TabSpec.ordered(
-    INTERVENTIONS,
-    (
-        CASE_ID,
-        "Intervention",
-        "Worker email",
-        "Start date",
-        "End date",
-        "Sessions agreed",
-        "Review dates",
-        "End summary due",
-        "End summary recorded",
-        "Status",
-        "Last reminder",
-    ),
-    coordinator=(
-        CASE_ID,
-        "Intervention",
-        "Worker email",
-        "Start date",
-        "End date",
-        "Sessions agreed",
-        "Review dates",
-        "End summary recorded",
-    ),
-)
-DIRECTORY_SPEC = TabSpec(DIRECTORY, system=(), coordinator=("Area", "Role", "Name", "Email", "Secure"))
-SETTINGS_SPEC = TabSpec(SETTINGS, system=(), coordinator=("Setting", "Value", "Notes"), key="Setting")
-OUTBOX_SPEC = TabSpec(
-    OUTBOX,
-    system=(
-        "Key",
-        CASE_ID,
-        "Kind",
-        "Recipient role",
-        "Recipient",
-        "State",
-        "Created at",
-        "Sent at",
-        "Message ID",
-        "Error",
-    ),
-    key="Key",
-)
-LEASE_SPEC = TabSpec(LEASE, system=("Holder", "Taken", "Expires"))
-JOB_STATUS_SPEC = TabSpec(
-    JOB_STATUS, system=("Job", "Last run", "Outcome", "Duration (s)", "Counts"), key="Job"
-)
-AUDIT_LOG_SPEC = TabSpec(
-    AUDIT_LOG, system=("Time", "Job", "Action", CASE_ID, RESPONSE_ID, "Rule IDs", "Detail")
-)
+
+class IntakeIssuesTab:
+    """Submissions that failed validation, keyed by response id."""
+
+    RESPONSE_ID = RESPONSE_ID
+    FORM_ROW = system("Form row", Kind.NUMBER)
+    RECEIVED = RECEIVED
+    REASONS = system("Reasons", width=60)
+    REFERRER_TOLD = system("Referrer told")
+    RESOLUTION = coordinator("Resolution", choices=RESOLUTIONS)
+    NOTES = NOTES
+
+
+class MeetingsTab:
+    """Strategy discussions and planning meetings, keyed by meeting reference (case id and number)."""
+
+    CASE_ID = CASE_ID
+    MEETING = system("Meeting", width=16)
+    TYPE = system("Type")
+    # Shared: jobs set Needs scheduling / Invited / Rescheduled, and never overwrite a coordinator's
+    # Cancelled or Held.
+    STATUS = shared("Status", choices=STATUSES)
+    REQUESTED = system("Requested", Kind.DATE_TIME)
+    PROPOSED_START = system("Proposed start", Kind.DATE_TIME)
+    AGREED_START = coordinator("Agreed start", Kind.DATE_TIME)
+    EVENT_START = system("Event start", Kind.DATE_TIME)
+    DURATION = system("Duration", Kind.NUMBER)
+    INVITEES = system("Invitees", Kind.LIST)
+    ATTENDEES = system("Attendees", Kind.LIST)
+    EVENT_ID = system("Event ID", technical=True)
+    SEQUENCE = system("Sequence", Kind.NUMBER, technical=True)
+    LAST_SENT = system("Last sent", Kind.DATE_TIME)
+    REASON = system("Reason", width=40)
+    OUTCOME = coordinator("Outcome", choices=OUTCOMES)
+
+
+class InterventionsTab:
+    """Interventions coordinators record, keyed by case, intervention and start date."""
+
+    CASE_ID = coordinator("Case ID", width=14)
+    INTERVENTION = coordinator("Intervention", choices=INTERVENTION_TYPES)
+    WORKER_EMAIL = coordinator("Worker email")
+    START_DATE = coordinator("Start date", Kind.DATE)
+    END_DATE = coordinator("End date", Kind.DATE)
+    SESSIONS_AGREED = coordinator("Sessions agreed", Kind.NUMBER)
+    REVIEW_DATES = coordinator("Review dates", Kind.LIST)
+    END_SUMMARY_DUE = system("End summary due", Kind.DATE)
+    END_SUMMARY_RECORDED = coordinator("End summary recorded", Kind.DATE)
+    STATUS = system("Status")
+    LAST_REMINDER = system("Last reminder")
+
+
+INTERVENTION_KEY = (InterventionsTab.CASE_ID, InterventionsTab.INTERVENTION, InterventionsTab.START_DATE)
+
+
+class DirectoryTab:
+    """Agency contacts per area and role (the Area dropdown takes the form's areas)."""
+
+    AREA = coordinator("Area")
+    ROLE = coordinator("Role", choices=ROLES)
+    NAME = coordinator("Name")
+    EMAIL = coordinator("Email")
+    SECURE = coordinator("Secure", choices=("Yes", "No"))
+
+
+class SettingsTab:
+    """Settings coordinators change, one per row."""
+
+    SETTING = coordinator("Setting")
+    VALUE = coordinator("Value")
+    NOTES = NOTES
+
+
+class OutboxTab:
+    """The notification ledger, keyed by idempotency key."""
+
+    KEY = system("Key", technical=True)
+    CASE_ID = CASE_ID
+    KIND = system("Kind")
+    RECIPIENT_ROLE = system("Recipient role")
+    RECIPIENT = system("Recipient")
+    STATE = system("State")
+    CREATED_AT = system("Created at", Kind.DATE_TIME)
+    SENT_AT = system("Sent at", Kind.DATE_TIME)
+    MESSAGE_ID = system("Message ID", technical=True)
+    ERROR = system("Error")
+
+
+class LeaseTab:
+    """The one row that keeps two runs from overlapping on Google."""
+
+    HOLDER = system("Holder")
+    TAKEN = system("Taken", Kind.DATE_TIME)
+    EXPIRES = system("Expires", Kind.DATE_TIME)
+
+
+class JobStatusTab:
+    """Each job's last run, keyed by job name."""
+
+    JOB = system("Job")
+    LAST_RUN = system("Last run", Kind.DATE_TIME)
+    OUTCOME = system("Outcome")
+    DURATION = system("Duration (s)", Kind.NUMBER)
+    COUNTS = system("Counts")
+
+
+class AuditLogTab:
+    """Every automated action, append only."""
+
+    TIME = system("Time", Kind.DATE_TIME)
+    JOB = system("Job")
+    ACTION = system("Action")
+    CASE_ID = CASE_ID
+    RESPONSE_ID = RESPONSE_ID
+    RULE_IDS = system("Rule IDs", Kind.LIST, technical=True)
+    DETAIL = system("Detail", width=60)
+
+
+def columns_of(tab: type) -> tuple[Column, ...]:
+    """A tab class's columns in the order they are declared."""
+    return tuple(value for value in vars(tab).values() if isinstance(value, Column))
+
+
+MEETING = MeetingsTab.MEETING
+INTAKE_ISSUES_SPEC = TabSpec(INTAKE_ISSUES, columns_of(IntakeIssuesTab), key=RESPONSE_ID)
+MEETINGS_SPEC = TabSpec(MEETINGS, columns_of(MeetingsTab), key=MEETING)
+INTERVENTIONS_SPEC = TabSpec(INTERVENTIONS, columns_of(InterventionsTab))
+DIRECTORY_SPEC = TabSpec(DIRECTORY, columns_of(DirectoryTab))
+SETTINGS_SPEC = TabSpec(SETTINGS, columns_of(SettingsTab), key=SettingsTab.SETTING)
+OUTBOX_SPEC = TabSpec(OUTBOX, columns_of(OutboxTab), key=OutboxTab.KEY)
+LEASE_SPEC = TabSpec(LEASE, columns_of(LeaseTab))
+JOB_STATUS_SPEC = TabSpec(JOB_STATUS, columns_of(JobStatusTab), key=JobStatusTab.JOB)
+AUDIT_LOG_SPEC = TabSpec(AUDIT_LOG, columns_of(AuditLogTab))
 
 
 def form_responses_spec(form: FormDefinition) -> TabSpec:
     """Google Forms' own layout: Timestamp, then one column per question title."""
-    return TabSpec(FORM_RESPONSES, system=(TIMESTAMP, *(f.title for f in form.fields)))
+    titles = (system(f.title) for f in form.fields)
+    return TabSpec(FORM_RESPONSES, (system(TIMESTAMP, Kind.DATE_TIME), *titles))
+
+
+def answer_column(field: FormField) -> Column:
+    """The Referrals column holding one question's answer (system-written, as the form gave it)."""
+    kinds = {"date": Kind.DATE, "checkboxes": Kind.LIST, "choice": Kind.CHOICE}
+    return system(field.column, kinds.get(field.type, Kind.TEXT))
 
 
 def referrals_spec(form: FormDefinition) -> TabSpec:
     """The case register: one row per valid referral, keyed by case id."""
-    return TabSpec(
-        REFERRALS,
-        system=(
-            CASE_ID,
-            RESPONSE_ID,
-            RECEIVED,
-            *(f.column for f in form.fields),
-            *DERIVED_COLUMNS,
-            *DECISION_COLUMNS.values(),
-            POSSIBLE_DUPLICATE_OF,
-        ),
-        coordinator=REFERRAL_COORDINATOR_COLUMNS,
-        key=CASE_ID,
-    )
+    fixed = columns_of(ReferralsTab)
+    head = fixed[:3]  # case id, response id, received
+    tail = fixed[3:]
+    return TabSpec(REFERRALS, (*head, *(answer_column(f) for f in form.fields), *tail), key=CASE_ID)
 
 
 def routing_rules_spec(header: tuple[str, ...]) -> TabSpec:
     """The decision table, owned by coordinators; its header comes from the seed table."""
-    return TabSpec(ROUTING_RULES, system=(), coordinator=header)
+    return TabSpec(ROUTING_RULES, tuple(coordinator(c) for c in header))
 
 
 def all_tab_specs(form: FormDefinition, rules_header: tuple[str, ...]) -> tuple[TabSpec, ...]:

@@ -17,8 +17,8 @@ from hsb_sheets.domain.tabs import TabSpec
 from hsb_sheets.errors import WorkbookError
 from tests.fakes.google_sheets import FakeSheets
 
-CASES = TabSpec("Cases", system=("Case ID", "Route"), coordinator=("Worker", "Notes"), key="Case ID")
-LOG = TabSpec("Log", system=("Time", "Action"))
+CASES = TabSpec.plain("Cases", system=("Case ID", "Route"), coordinator=("Worker", "Notes"), key="Case ID")
+LOG = TabSpec.plain("Log", system=("Time", "Action"))
 AWKWARD = [
     '=HYPERLINK("https://example.org")',
     "+1",
@@ -120,7 +120,9 @@ def test_ensure_tabs_creates_headers_and_is_idempotent(harness: Harness) -> None
 
 def test_ensure_tabs_repairs_a_missing_column_and_keeps_data(harness: Harness) -> None:
     add_cases(harness.workbook, "HSB-2026-0001")
-    wider = TabSpec("Cases", system=(*CASES.system, "Flags"), coordinator=CASES.coordinator, key="Case ID")
+    wider = TabSpec.plain(
+        "Cases", system=(*CASES.system, "Flags"), coordinator=CASES.coordinator, key="Case ID"
+    )
     assert harness.workbook.ensure_tabs([wider]) == ["added column 'Flags' to 'Cases'"]
     table = read_cases(harness.workbook)
     assert table.header[-1] == "Flags"

@@ -13,7 +13,7 @@ from hsb_sheets.adapters.workbook.xlsx import XlsxWorkbook
 from hsb_sheets.domain.tabs import TabSpec
 from hsb_sheets.errors import WorkbookError
 
-TAB = TabSpec("Cases", system=("Case ID", "Notes"))
+TAB = TabSpec.plain("Cases", system=("Case ID", "Notes"))
 FORMULAS = ['=HYPERLINK("https://example.org","x")', "=1+1", "+1", "-2", "@SUM(A1)"]
 
 
