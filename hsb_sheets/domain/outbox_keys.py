@@ -1,0 +1,131 @@
+"""Idempotency keys of the Outbox ledger, built and read in one place.
+
+A key is the notification's kind followed by the parts that make it unique, joined by ``|``
+(``acknowledgement|HSB-2026-0042``, ``reminder|end_summary_due|HSB-2026-0042|...``). The text form
+is what earlier versions wrote to the Outbox tab, so existing registers keep their keys. A ``|``
+inside a part is written as ``/`` so that parsing a key always gives back the parts it was built from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+ACKNOWLEDGEMENT = "acknowledgement"
+INTAKE_ISSUE = "intake_issue"
+NEEDS_SCHEDULING = "needs_scheduling"
+REMINDER = "reminder"
+DIGEST = "digest"
+INVITE = "invite"
+KINDS = (ACKNOWLEDGEMENT, INTAKE_ISSUE, NEEDS_SCHEDULING, REMINDER, DIGEST, INVITE)
+_SEPARATOR = "|"
+
+
+class OutboxKeyError(ValueError):
+    """Text that is not an Outbox key of a known kind and shape."""
+
+
+@dataclass(frozen=True)
+class OutboxKey:
+    """One notification's identity: its kind and the parts that make it unique."""
+
+    kind: str
+    parts: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return _SEPARATOR.join([self.kind, *(p.replace(_SEPARATOR, "/") for p in self.parts)])
+
+    @property
+    def subject(self) -> str:
+        """The first part: the case, response, meeting, reminder kind or area the key is about."""
+        return self.parts[0] if self.parts else ""
+
+    @classmethod
+    def parse(cls, text: str) -> OutboxKey:
+        """Read a key as written in the Outbox tab; OutboxKeyError if it is not one."""
+        kind, *parts = text.strip().split(_SEPARATOR)
+        if kind not in KINDS or not parts or len(parts) != _SHAPES[kind]:
+            raise OutboxKeyError(f"'{text}' is not an Outbox key")
+        return cls(kind, tuple(parts))
+
+    @classmethod
+    def acknowledgement(cls, case_id: str) -> OutboxKey:
+        """The referrer's acknowledgement of a registered case."""
+        return cls(ACKNOWLEDGEMENT, (case_id,))
+
+    @classmethod
+    def intake_issue(cls, response_id: str) -> OutboxKey:
+        """The referrer's "please correct your referral" email for one response."""
+        return cls(INTAKE_ISSUE, (response_id,))
+
+    @classmethod
+    def needs_scheduling(cls, meeting: str, reason_digest: str, recipient: str) -> OutboxKey:
+        """A coordinator told that a meeting needs scheduling, once per reason."""
+        return cls(NEEDS_SCHEDULING, (meeting, reason_digest, recipient))
+
+    @classmethod
+    def reminder(
+        cls, kind: str, case_id: str, intervention: str, start: str, due: date, role: str, send_on: date
+    ) -> OutboxKey:
+        """One reminder: case, intervention, kind, due date, recipient role and the day it is for."""
+        parts = (kind, case_id, intervention, start, due.isoformat(), role, send_on.isoformat())
+        return cls(REMINDER, parts)
+
+    @classmethod
+    def digest(cls, area: str, day: date, recipient: str) -> OutboxKey:
+        """An area's morning digest to one coordinator."""
+        return cls(DIGEST, (area, day.isoformat(), recipient))
+
+    @classmethod
+    def invite(cls, event_id: str, sequence: int, method: str) -> OutboxKey:
+        """An iCalendar invitation email (REQUEST or CANCEL) for one version of an event."""
+        return cls(INVITE, (event_id, str(sequence), method))
+
+
+_SHAPES = {ACKNOWLEDGEMENT: 1, INTAKE_ISSUE: 1, NEEDS_SCHEDULING: 3, REMINDER: 7, DIGEST: 3, INVITE: 3}
+
+
+@dataclass(frozen=True)
+class ReminderKey:
+    """The parts of a reminder key, by name."""
+
+    kind: str
+    case_id: str
+    intervention: str
+    start: str
+    due: date
+    role: str
+    send_on: date
+
+    @classmethod
+    def of(cls, key: OutboxKey) -> ReminderKey:
+        """Read a reminder key's parts; OutboxKeyError if it is not a well-formed reminder key."""
+        if key.kind != REMINDER or len(key.parts) != _SHAPES[REMINDER]:
+            raise OutboxKeyError(f"'{key}' is not a reminder key")
+        kind, case_id, intervention, start, due, role, send_on = key.parts
+        try:
+            return cls(
+                kind, case_id, intervention, start, date.fromisoformat(due), role, date.fromisoformat(send_on)
+            )
+        except ValueError:
+            raise OutboxKeyError(f"'{key}' has no readable dates") from None
+
+
+@dataclass(frozen=True)
+class DigestKey:
+    """The parts of a digest key, by name."""
+
+    area: str
+    day: date
+    recipient: str
+
+    @classmethod
+    def of(cls, key: OutboxKey) -> DigestKey:
+        """Read a digest key's parts; OutboxKeyError if it is not a well-formed digest key."""
+        if key.kind != DIGEST or len(key.parts) != _SHAPES[DIGEST]:
+            raise OutboxKeyError(f"'{key}' is not a digest key")
+        area, day, recipient = key.parts
+        try:
+            return cls(area, date.fromisoformat(day), recipient)
+        except ValueError:
+            raise OutboxKeyError(f"'{key}' has no readable date") from None
