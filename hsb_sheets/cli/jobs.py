@@ -7,6 +7,7 @@ from rich.table import Table
 
 from hsb_sheets.cli.common import AppState, console
 from hsb_sheets.cli.report import print_digest, print_intake, print_meetings, print_reminders
+from hsb_sheets.domain.tabs import JobStatusTab
 from hsb_sheets.services.digest import DigestReport
 from hsb_sheets.services.intake import IntakeReport
 from hsb_sheets.services.meetings import MeetingsReport
@@ -65,11 +66,11 @@ def status(state: AppState) -> None:
         table.add_column(column)
     for row in report.jobs:
         table.add_row(
-            row["Job"],
-            row.get("Last run") or "never",
-            row.get("Outcome", ""),
-            row.get("Duration (s)", ""),
-            row.get("Counts", ""),
+            row[JobStatusTab.JOB],
+            row.get(JobStatusTab.LAST_RUN) or "never",
+            row.get(JobStatusTab.OUTCOME, ""),
+            row.get(JobStatusTab.DURATION, ""),
+            row.get(JobStatusTab.COUNTS, ""),
         )
     console.print(table)
     for line in report.attention:

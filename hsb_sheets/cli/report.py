@@ -8,6 +8,7 @@ from rich.table import Table
 
 from hsb_sheets.adapters.workbook.base import WriteBatch
 from hsb_sheets.cli.common import console
+from hsb_sheets.domain.tabs import OUTBOX, OutboxTab
 from hsb_sheets.services.digest import DigestReport
 from hsb_sheets.services.intake import IntakeReport
 from hsb_sheets.services.meetings import MeetingsReport
@@ -51,10 +52,10 @@ def print_planned(batch: WriteBatch) -> None:
         table.add_row(tab, str(appends[tab]), str(updates[tab]))
     console.print(table)
     for append in batch.appends:
-        if append.tab == "Outbox":
+        if append.tab == OUTBOX:
+            kind, role = append.values[OutboxTab.KIND], append.values[OutboxTab.RECIPIENT_ROLE]
             console.print(
-                f"  would send: {append.values['Kind']} to the {append.values['Recipient role']}"
-                f" {append.values.get('Case ID') or ''}".rstrip()
+                f"  would send: {kind} to the {role} {append.values.get(OutboxTab.CASE_ID) or ''}".rstrip()
             )
 
 

@@ -13,7 +13,7 @@ from hsb_sheets.bootstrap import DIRECTORY_EXAMPLE, build_context
 from hsb_sheets.cli.common import AppState, console
 from hsb_sheets.cli.report import print_digest, print_intake, print_meetings, print_reminders
 from hsb_sheets.config import load_settings
-from hsb_sheets.domain.tabs import FORM_RESPONSES, REFERRALS
+from hsb_sheets.domain.tabs import FORM_RESPONSES, REFERRALS, ReferralsTab
 from hsb_sheets.resources import shipped
 from hsb_sheets.services.demo_data import demo_responses
 from hsb_sheets.services.rule_source import read_rule_csv
@@ -79,7 +79,10 @@ def demo(directory: Path) -> None:
 
 def _routes_table(records: Iterable[Mapping[str, str]]) -> Table:
     """Cases on the register by service, route and meeting (no personal data)."""
-    counts = Counter((r.get("Service", ""), r.get("Route", ""), r.get("Meeting", "")) for r in records)
+    counts = Counter(
+        (r.get(ReferralsTab.SERVICE, ""), r.get(ReferralsTab.ROUTE, ""), r.get(ReferralsTab.MEETING, ""))
+        for r in records
+    )
     table = Table(title="Cases on the register")
     for column in ("Service", "Route", "Meeting", "Cases"):
         table.add_column(column, justify="right" if column == "Cases" else "left")

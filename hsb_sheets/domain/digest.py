@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from hsb_sheets.domain.dates import DateFormatError, parse_date, parse_timestamp
 from hsb_sheets.domain.meetings import NEEDS_SCHEDULING
 from hsb_sheets.domain.reminders import COMPLETE, OVERDUE
+from hsb_sheets.domain.tabs import IntakeIssuesTab, InterventionsTab, MeetingsTab, OutboxTab, ReferralsTab
 from hsb_sheets.domain.working_days import WorkingCalendar
 
 ROUTES = ("strategy_discussion", "early_help", "universal")
@@ -51,8 +52,13 @@ def build_digest(
     meetings: Iterable[Mapping[str, str]],
     interventions: Iterable[Mapping[str, str]],
     outbox: Iterable[Mapping[str, str]],
+    *,
+    area_column: str,
 ) -> Digest:
-    """Collect the area's digest. "New" means received since the previous working day began."""
+    """Collect the area's digest. "New" means received since the previous working day began.
+
+    ``area_column`` is the Referrals column holding the form's area answer.
+    """
     digest = Digest(area, today)
     since = today - timedelta(days=1)
     while not work.is_working_day(since):
@@ -62,39 +68,42 @@ def build_digest(
     counts: Counter[tuple[str, date]] = Counter()
     cases_in_area: set[str] = set()
     for referral in referrals:
-        if referral.get("Area", "").casefold() != area.casefold():
+        if referral.get(area_column, "").casefold() != area.casefold():
             continue
-        case_id = referral.get("Case ID", "")
+        case_id = referral.get(ReferralsTab.CASE_ID, "")
         cases_in_area.add(case_id)
-        received = _day(referral.get("Received", ""))
+        received = _day(referral.get(ReferralsTab.RECEIVED, ""))
         if received is None:
             continue
         if since <= received <= today:
             digest.new_referrals.append(case_id)
         week = received - timedelta(days=received.weekday())
-        counts[(referral.get("Route", ""), week)] += 1
+        counts[(referral.get(ReferralsTab.ROUTE, ""), week)] += 1
     digest.by_route = {route: [counts[(route, week)] for week in digest.weeks] for route in ROUTES}
     digest.intake_issues = [
-        i.get("Response ID", "") for i in intake_issues if not i.get("Resolution", "").strip()
+        i.get(IntakeIssuesTab.RESPONSE_ID, "")
+        for i in intake_issues
+        if not i.get(IntakeIssuesTab.RESOLUTION, "").strip()
     ]
     digest.needs_scheduling = [
-        m.get("Meeting", "")
+        m.get(MeetingsTab.MEETING, "")
         for m in meetings
-        if m.get("Status") == NEEDS_SCHEDULING and m.get("Case ID", "") in cases_in_area
+        if m.get(MeetingsTab.STATUS) == NEEDS_SCHEDULING and m.get(MeetingsTab.CASE_ID, "") in cases_in_area
     ]
     sunday = monday + timedelta(days=6)
     for row in interventions:
-        case_id = row.get("Case ID", "")
-        if case_id not in cases_in_area or row.get("Status") == COMPLETE:
+        case_id = row.get(InterventionsTab.CASE_ID, "")
+        if case_id not in cases_in_area or row.get(InterventionsTab.STATUS) == COMPLETE:
             continue
-        due = _day(row.get("End summary due", ""))
-        if row.get("Status") == OVERDUE:
+        due = _day(row.get(InterventionsTab.END_SUMMARY_DUE, ""))
+        if row.get(InterventionsTab.STATUS) == OVERDUE:
             digest.overdue.append(case_id)
         elif due is not None and monday <= due <= sunday:
             digest.due_this_week.append(case_id)
     digest.failed = [
-        f"{o.get('Kind', '')} {o.get('Case ID', '')}".strip()
+        f"{o.get(OutboxTab.KIND, '')} {o.get(OutboxTab.CASE_ID, '')}".strip()
         for o in outbox
-        if o.get("State") == "failed" and (not o.get("Case ID") or o.get("Case ID") in cases_in_area)
+        if o.get(OutboxTab.STATE) == "failed"
+        and (not o.get(OutboxTab.CASE_ID) or o.get(OutboxTab.CASE_ID) in cases_in_area)
     ]
     return digest

@@ -5,18 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from hsb_sheets.domain.tabs import ROLES, DirectoryTab
 from hsb_sheets.domain.validation import is_valid_email
-
-ROLES = (
-    "childrens_social_care",
-    "police",
-    "hsb_service",
-    "early_help",
-    "school",
-    "lead_professional",
-    "service_manager",
-    "coordinator",
-)
 
 
 @dataclass(frozen=True)
@@ -46,8 +36,8 @@ def parse_directory(records: Iterable[Mapping[str, str]]) -> Directory:
     """Read Directory rows; a bad role or address is kept as a problem for that area and role."""
     directory = Directory()
     for number, record in enumerate(records, start=2):
-        area, role = record.get("Area", "").strip(), record.get("Role", "").strip()
-        email = record.get("Email", "").strip()
+        area, role = record.get(DirectoryTab.AREA, "").strip(), record.get(DirectoryTab.ROLE, "").strip()
+        email = record.get(DirectoryTab.EMAIL, "").strip()
         if not (area or role or email):
             continue
         if role not in ROLES:
@@ -60,8 +50,10 @@ def parse_directory(records: Iterable[Mapping[str, str]]) -> Directory:
                 f"Directory row {number}: the {role} address for {area} is not a valid email address"
             )
             continue
-        secure = record.get("Secure", "").strip().casefold() in ("yes", "y", "true")
-        directory.contacts.append(Contact(area, role, record.get("Name", "").strip(), email, secure))
+        secure = record.get(DirectoryTab.SECURE, "").strip().casefold() in ("yes", "y", "true")
+        directory.contacts.append(
+            Contact(area, role, record.get(DirectoryTab.NAME, "").strip(), email, secure)
+        )
     return directory
 
 

@@ -23,8 +23,10 @@ from hsb_sheets.domain.tabs import (
     REFERRALS,
     RESOLUTIONS,
     DirectoryTab,
+    IntakeIssuesTab,
     InterventionsTab,
     MeetingsTab,
+    ReferralsTab,
     TabSpec,
 )
 
@@ -103,7 +105,16 @@ def register_layout(form: FormDefinition, specs: tuple[TabSpec, ...]) -> Layout:
 
 def _in_shown_order(dropdowns: tuple[Dropdown, ...]) -> tuple[Dropdown, ...]:
     """Dropdowns in the order earlier versions applied them, so the layout fingerprint stays put."""
-    order = {(REFERRALS, "Status"): 0, (REFERRALS, "Route override"): 1, (INTAKE_ISSUES, "Resolution"): 2}
-    order |= {(MEETINGS, "Status"): 3, (MEETINGS, "Outcome"): 4, (INTERVENTIONS, "Intervention"): 5}
-    order |= {(DIRECTORY, "Area"): 6, (DIRECTORY, "Role"): 7, (DIRECTORY, "Secure"): 8}
+    shown = (
+        (REFERRALS, ReferralsTab.STATUS),
+        (REFERRALS, ReferralsTab.ROUTE_OVERRIDE),
+        (INTAKE_ISSUES, IntakeIssuesTab.RESOLUTION),
+        (MEETINGS, MeetingsTab.STATUS),
+        (MEETINGS, MeetingsTab.OUTCOME),
+        (INTERVENTIONS, InterventionsTab.INTERVENTION),
+        (DIRECTORY, DirectoryTab.AREA),
+        (DIRECTORY, DirectoryTab.ROLE),
+        (DIRECTORY, DirectoryTab.SECURE),
+    )
+    order: dict[tuple[str, str], int] = {place: n for n, place in enumerate(shown)}
     return tuple(sorted(dropdowns, key=lambda d: order.get((d.tab, d.column), len(order))))

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from hsb_sheets.domain.columns import Column, Kind, Owner, coordinator, shared, system
 from hsb_sheets.domain.decision import OUTPUTS
-from hsb_sheets.domain.directory import ROLES
 from hsb_sheets.domain.form import TIMESTAMP, FormDefinition, FormField
 from hsb_sheets.domain.meetings import OUTCOMES, STATUSES
 from hsb_sheets.domain.reminders import INTERVENTION_TYPES
@@ -82,6 +81,18 @@ RESPONSE_ID = system("Response ID", technical=True)
 RECEIVED = system("Received", Kind.DATE_TIME)
 NOTES = coordinator("Notes", width=40)
 
+# The Directory's roles (its Role dropdown); declared here so that domain/directory.py can read the
+# Directory by these columns without an import cycle.
+ROLES = (
+    "childrens_social_care",
+    "police",
+    "hsb_service",
+    "early_help",
+    "school",
+    "lead_professional",
+    "service_manager",
+    "coordinator",
+)
 REFERRAL_STATUSES = ("New", "Allocated", "In progress", "Closed")
 RESOLUTIONS = ("Referrer resubmitted", "Contacted referrer", "Not a referral", "Duplicate")
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from hsb_sheets.adapters.workbook.base import Append
 from hsb_sheets.domain.register_rows import format_time
-from hsb_sheets.domain.tabs import AUDIT_LOG, CASE_ID, RESPONSE_ID
+from hsb_sheets.domain.tabs import AUDIT_LOG, CASE_ID, RESPONSE_ID, AuditLogTab
 
 
 def audit(
@@ -23,12 +23,12 @@ def audit(
     return Append(
         AUDIT_LOG,
         {
-            "Time": format_time(when),
-            "Job": job,
-            "Action": action,
+            AuditLogTab.TIME: format_time(when),
+            AuditLogTab.JOB: job,
+            AuditLogTab.ACTION: action,
             CASE_ID: case_id,
             RESPONSE_ID: response_id,
-            "Rule IDs": ", ".join(rule_ids),
-            "Detail": detail,
+            AuditLogTab.RULE_IDS: ", ".join(rule_ids),
+            AuditLogTab.DETAIL: detail,
         },
     )

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from hsb_sheets.domain.dates import format_uk
 from hsb_sheets.domain.form import TIMESTAMP, FormDefinition
+from hsb_sheets.domain.tabs import InterventionsTab
 
 
 @dataclass(frozen=True)
@@ -312,18 +313,18 @@ def demo_interventions(case_ids: list[str], today: date) -> list[dict[str, str]]
         ("AIM Under 12s", today - 90 * day, today - 30 * day, format_uk(today - 20 * day), ""),  # complete
         ("Other", today - 90 * day, today - 40 * day, format_uk(today - 5 * day), ""),  # recorded late
     ]
-    rows = []
+    rows: list[dict[str, str]] = []
     for case_id, (kind, start, end, recorded, reviews) in zip(case_ids, plans, strict=False):
         rows.append(
             {
-                "Case ID": case_id,
-                "Intervention": kind,
-                "Worker email": "hsb.worker@example.gov.uk",
-                "Start date": format_uk(start),
-                "End date": format_uk(end),
-                "Sessions agreed": "8",
-                "Review dates": reviews,
-                "End summary recorded": recorded,
+                InterventionsTab.CASE_ID: case_id,
+                InterventionsTab.INTERVENTION: kind,
+                InterventionsTab.WORKER_EMAIL: "hsb.worker@example.gov.uk",
+                InterventionsTab.START_DATE: format_uk(start),
+                InterventionsTab.END_DATE: format_uk(end),
+                InterventionsTab.SESSIONS_AGREED: "8",
+                InterventionsTab.REVIEW_DATES: reviews,
+                InterventionsTab.END_SUMMARY_RECORDED: recorded,
             }
         )
     return rows

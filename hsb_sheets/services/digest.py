@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 
 from hsb_sheets.adapters.workbook.base import WriteBatch
 from hsb_sheets.domain.directory import parse_directory
-from hsb_sheets.domain.tabs import DIRECTORY, OUTBOX, SETTINGS
+from hsb_sheets.domain.outbox_keys import OutboxKey
+from hsb_sheets.domain.tabs import DIRECTORY, OUTBOX, SETTINGS, OutboxTab
 from hsb_sheets.domain.working_days import WorkingCalendar
 from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
-from hsb_sheets.services.messages import DIGEST
-from hsb_sheets.services.notifications import DeliveryReport, deliver_pending, queue
+from hsb_sheets.services.notifications import DeliveryReport, deliver_pending, queue_key
 from hsb_sheets.services.policy import read_policy
 
 JOB = "digest"
@@ -44,15 +44,15 @@ def run_digest(
             report.skipped = "not a working day"
             return report
         directory = parse_directory(tables[DIRECTORY].records())
-        queued = {key for key in tables[OUTBOX].column("Key") if key}
+        queued = {key for key in tables[OUTBOX].column(OutboxTab.KEY) if key}
         batch = WriteBatch()
         for area in sorted({c.area for c in directory.contacts if c.role == "coordinator"}):
             for contact in directory.lookup(area, "coordinator"):
-                subject = f"{area}|{today.isoformat()}|{contact.email}"
-                if f"{DIGEST}|{subject}" in queued:
+                key = OutboxKey.digest(area, today, contact.email)
+                if str(key) in queued:
                     continue
-                batch.appends.append(queue(DIGEST, subject, "", "coordinator", contact.email, ctx.now()))
-                report.queued.append(f"{DIGEST}|{subject}")
+                batch.appends.append(queue_key(key, "", "coordinator", contact.email, ctx.now()))
+                report.queued.append(str(key))
         if report.queued:
             batch.appends.append(
                 audit(ctx.now(), JOB, "digest queued", detail=f"{len(report.queued)} email(s)")

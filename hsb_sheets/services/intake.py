@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from hsb_sheets.adapters.workbook.base import Append, WriteBatch
 from hsb_sheets.domain.intake import CaseNumbers, DuplicateIndex, IntakePlan, plan_intake
+from hsb_sheets.domain.outbox_keys import OutboxKey
 from hsb_sheets.domain.register_rows import issue_row, known_children, referral_row
 from hsb_sheets.domain.responses import map_columns, read_responses
 from hsb_sheets.domain.tabs import (
@@ -23,8 +24,7 @@ from hsb_sheets.domain.tabs import (
 )
 from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
-from hsb_sheets.services.messages import ACKNOWLEDGEMENT, INTAKE_ISSUE
-from hsb_sheets.services.notifications import DeliveryReport, deliver_pending, queue
+from hsb_sheets.services.notifications import DeliveryReport, deliver_pending, queue_key
 from hsb_sheets.services.policy import read_policy
 from hsb_sheets.services.rule_source import rules_from_tab
 
@@ -74,9 +74,8 @@ def intake_batch(ctx: Context, plan: IntakePlan) -> WriteBatch:
                 )
             )
         referrer = referral.assessment.response.text("referrer_email")
-        batch.appends.append(
-            queue(ACKNOWLEDGEMENT, referral.case_id, referral.case_id, "referrer", referrer, now)
-        )
+        key = OutboxKey.acknowledgement(referral.case_id)
+        batch.appends.append(queue_key(key, referral.case_id, "referrer", referrer, now))
     for issue in plan.issues:
         batch.appends.append(Append(INTAKE_ISSUES, issue_row(issue)))
         batch.appends.append(
@@ -89,7 +88,8 @@ def intake_batch(ctx: Context, plan: IntakePlan) -> WriteBatch:
             )
         )
         if issue.tell:
-            batch.appends.append(queue(INTAKE_ISSUE, issue.row.response_id, "", "referrer", issue.tell, now))
+            key = OutboxKey.intake_issue(issue.row.response_id)
+            batch.appends.append(queue_key(key, "", "referrer", issue.tell, now))
     return batch
 
 

@@ -16,10 +16,21 @@ from hsb_sheets.adapters.workbook.base import Table
 from hsb_sheets.domain.dates import format_uk
 from hsb_sheets.domain.digest import build_digest
 from hsb_sheets.domain.meetings import label
+from hsb_sheets.domain.outbox_keys import (
+    ACKNOWLEDGEMENT,
+    DIGEST,
+    INTAKE_ISSUE,
+    REMINDER,
+    DigestKey,
+    OutboxKey,
+    ReminderKey,
+)
+from hsb_sheets.domain.outbox_keys import NEEDS_SCHEDULING as NEEDS_SCHEDULING_KIND
 from hsb_sheets.domain.tabs import (
     CASE_ID,
     DIRECTORY,
     INTAKE_ISSUES,
+    INTERVENTION_KEY,
     INTERVENTIONS,
     JOB_STATUS,
     MEETING,
@@ -27,18 +38,20 @@ from hsb_sheets.domain.tabs import (
     OUTBOX,
     REFERRALS,
     RESPONSE_ID,
+    DirectoryTab,
+    IntakeIssuesTab,
+    InterventionsTab,
+    MeetingsTab,
+    OutboxTab,
+    ReferralsTab,
 )
 from hsb_sheets.domain.working_days import WorkingCalendar
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.policy import Policy
 
-ACKNOWLEDGEMENT = "acknowledgement"
-INTAKE_ISSUE = "intake_issue"
-NEEDS_SCHEDULING_KIND = "needs_scheduling"
-REMINDER = "reminder"
-DIGEST = "digest"
+# The kinds are OutboxKey's and the Interventions key is the tab's; meetings.py and reminders.py
+# still import them (and reminder_key) from here until they build keys with OutboxKey.
 READS = (REFERRALS, INTAKE_ISSUES, MEETINGS, DIRECTORY, INTERVENTIONS, OUTBOX, JOB_STATUS)
-INTERVENTION_KEY = (CASE_ID, "Intervention", "Start date")
 
 
 @dataclass(frozen=True)
@@ -57,63 +70,69 @@ class Lookup:
         return all(policy.is_secure(a) or a.casefold() in self.secure_addresses for a in addresses)
 
 
-Builder = Callable[[Context, Policy, Mapping[str, str], Lookup], Email | None]
+# A builder reads its key's parts (OutboxKeyError if they are malformed) and the register rows they name.
+Builder = Callable[[Context, Policy, OutboxKey, Mapping[str, str], Lookup], Email | None]
 
 
-def _acknowledgement(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lookup) -> Email | None:
-    referral = lookup.referrals.get(entry[CASE_ID])
+def _acknowledgement(
+    ctx: Context, policy: Policy, key: OutboxKey, entry: Mapping[str, str], lookup: Lookup
+) -> Email | None:
+    referral = lookup.referrals.get(entry[OutboxTab.CASE_ID])
     if referral is None:
         return None
     context = {
-        "referrer_name": referral.get("Referrer name", ""),
-        "case_id": entry[CASE_ID],
+        "referrer_name": referral.get(ctx.form.field("referrer_name").column, ""),
+        "case_id": entry[OutboxTab.CASE_ID],
         "service_name": policy.service_name,
     }
     return Email(
-        key=entry["Key"],
+        key=str(key),
         sender=ctx.sender,
-        to=(entry["Recipient"],),
+        to=(entry[OutboxTab.RECIPIENT],),
         subject=ctx.templates.render("email/acknowledgement.subject.j2", **context).strip(),
         text=ctx.templates.render("email/acknowledgement.txt.j2", **context),
         html=ctx.templates.render("email/acknowledgement.html.j2", **context),
     )
 
 
-def _intake_issue(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lookup) -> Email | None:
-    response_id = entry["Key"].split("|", 1)[1]
-    issue = lookup.issues.get(response_id)
+def _intake_issue(
+    ctx: Context, policy: Policy, key: OutboxKey, entry: Mapping[str, str], lookup: Lookup
+) -> Email | None:
+    issue = lookup.issues.get(key.subject)
     if issue is None:
         return None
     context = {
-        "reasons": [line for line in issue.get("Reasons", "").splitlines() if line.strip()],
-        "submitted": issue.get("Received", ""),
+        "reasons": [line for line in issue.get(IntakeIssuesTab.REASONS, "").splitlines() if line.strip()],
+        "submitted": issue.get(IntakeIssuesTab.RECEIVED, ""),
         "service_name": policy.service_name,
     }
     return Email(
-        key=entry["Key"],
+        key=str(key),
         sender=ctx.sender,
-        to=(entry["Recipient"],),
+        to=(entry[OutboxTab.RECIPIENT],),
         subject=ctx.templates.render("email/intake_issue.subject.j2", **context).strip(),
         text=ctx.templates.render("email/intake_issue.txt.j2", **context),
         html=ctx.templates.render("email/intake_issue.html.j2", **context),
     )
 
 
-def _needs_scheduling(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lookup) -> Email | None:
-    meeting = lookup.meetings.get(entry["Key"].split("|")[1])
+def _needs_scheduling(
+    ctx: Context, policy: Policy, key: OutboxKey, entry: Mapping[str, str], lookup: Lookup
+) -> Email | None:
+    meeting = lookup.meetings.get(key.subject)
     if meeting is None:
         return None
     context = {
-        "case_id": meeting.get(CASE_ID, ""),
-        "label": label(meeting.get("Type", "")),
-        "reason": meeting.get("Reason", "") or "see the Meetings tab",
+        "case_id": meeting.get(MeetingsTab.CASE_ID, ""),
+        "label": label(meeting.get(MeetingsTab.TYPE, "")),
+        "reason": meeting.get(MeetingsTab.REASON, "") or "see the Meetings tab",
         "register_link": policy.register_link,
         "service_name": policy.service_name,
     }
     return Email(
-        key=entry["Key"],
+        key=str(key),
         sender=ctx.sender,
-        to=(entry["Recipient"],),
+        to=(entry[OutboxTab.RECIPIENT],),
         subject=ctx.templates.render("email/needs_scheduling.subject.j2", **context).strip(),
         text=ctx.templates.render("email/needs_scheduling.txt.j2", **context),
         html=ctx.templates.render("email/needs_scheduling.html.j2", **context),
@@ -127,9 +146,9 @@ def _index(table: Table, key: str) -> dict[str, dict[str, str]]:
 def lookup_from(tables: Mapping[str, Table]) -> Lookup:
     """Indexes of the tabs builders draw on."""
     secure = frozenset(
-        r.get("Email", "").strip().casefold()
+        r.get(DirectoryTab.EMAIL, "").strip().casefold()
         for r in tables[DIRECTORY].records()
-        if r.get("Secure", "").strip().casefold() in ("yes", "y", "true")
+        if r.get(DirectoryTab.SECURE, "").strip().casefold() in ("yes", "y", "true")
     )
     return Lookup(
         _index(tables[REFERRALS], CASE_ID),
@@ -144,36 +163,40 @@ def lookup_from(tables: Mapping[str, Table]) -> Lookup:
 def reminder_key(
     kind: str, case_id: str, intervention: str, start: str, due: date, role: str, send_on: date
 ) -> str:
-    """The idempotency key of one reminder: case, intervention, kind, due date, recipient role, day."""
-    parts = (kind, case_id, intervention, start, due.isoformat(), role, send_on.isoformat())
-    return "|".join([REMINDER, *(p.replace("|", "/") for p in parts)])
+    """The text of one reminder's idempotency key (kept for callers that queue by kind and subject)."""
+    return str(OutboxKey.reminder(kind, case_id, intervention, start, due, role, send_on))
 
 
-def _reminder(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lookup) -> Email | None:
-    _, kind, case_id, intervention, start, due, _role, _day = entry["Key"].split("|")
-    addresses = tuple(a.strip() for a in entry["Recipient"].split(",") if a.strip())
+def _child_name(ctx: Context, referral: Mapping[str, str]) -> str:
+    first, last = (ctx.form.field(f).column for f in ("child_first_name", "child_last_name"))
+    return f"{referral.get(first, '')} {referral.get(last, '')}".strip()
+
+
+def _reminder(
+    ctx: Context, policy: Policy, key: OutboxKey, entry: Mapping[str, str], lookup: Lookup
+) -> Email | None:
+    reminder = ReminderKey.of(key)
+    addresses = tuple(a.strip() for a in entry[OutboxTab.RECIPIENT].split(",") if a.strip())
     if not addresses:
         return None
-    referral = lookup.referrals.get(case_id, {})
-    row = lookup.interventions.get((case_id, intervention, start), {})
+    referral = lookup.referrals.get(reminder.case_id, {})
+    row = lookup.interventions.get((reminder.case_id, reminder.intervention, reminder.start), {})
     secure = lookup.all_secure(policy, addresses)
     context = {
-        "kind": kind,
-        "case_id": case_id,
-        "due": format_uk(date.fromisoformat(due)),
+        "kind": reminder.kind,
+        "case_id": reminder.case_id,
+        "due": format_uk(reminder.due),
         "register_link": policy.register_link,
         "service_name": policy.service_name,
-        "recording_system": referral.get("Recording system", "") or "case recording",
+        "recording_system": referral.get(ReferralsTab.RECORDING_SYSTEM, "") or "case recording",
         "secure": secure,
         # Only for recipients trusted with personal details; the templates show them only then.
-        "child_name": f"{referral.get('Child first name', '')} {referral.get('Child last name', '')}".strip()
-        if secure
-        else "",
-        "intervention": intervention if secure else "",
-        "worker": row.get("Worker email", "") if secure else "",
+        "child_name": _child_name(ctx, referral) if secure else "",
+        "intervention": reminder.intervention if secure else "",
+        "worker": row.get(InterventionsTab.WORKER_EMAIL, "") if secure else "",
     }
     return Email(
-        key=entry["Key"],
+        key=str(key),
         sender=ctx.sender,
         to=addresses[:1],
         cc=addresses[1:],
@@ -183,20 +206,23 @@ def _reminder(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lo
     )
 
 
-def _digest(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lookup) -> Email | None:
+def _digest(
+    ctx: Context, policy: Policy, key: OutboxKey, entry: Mapping[str, str], lookup: Lookup
+) -> Email | None:
     from hsb_sheets.services.digest_chart import referrals_chart
 
-    _, area, day, _recipient = entry["Key"].split("|")
+    area = DigestKey.of(key).area
     t = lookup.tables
     digest = build_digest(
         area,
-        date.fromisoformat(day),
+        DigestKey.of(key).day,
         WorkingCalendar(ctx.timezone, policy.office_opens, policy.office_closes),
         t[REFERRALS].records(),
         t[INTAKE_ISSUES].records(),
         t[MEETINGS].records(),
         t[INTERVENTIONS].records(),
         t[OUTBOX].records(),
+        area_column=ctx.form.field("child_area").column,
     )
     sections = [
         ("New referrals", digest.new_referrals),
@@ -221,9 +247,9 @@ def _digest(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Look
     }
     chart = Attachment("referrals-by-route.png", "image", "png", referrals_chart(digest))
     return Email(
-        key=entry["Key"],
+        key=str(key),
         sender=ctx.sender,
-        to=(entry["Recipient"],),
+        to=(entry[OutboxTab.RECIPIENT],),
         subject=ctx.templates.render("email/digest.subject.j2", **context).strip(),
         text=ctx.templates.render("email/digest.txt.j2", **context),
         html=ctx.templates.render("email/digest.html.j2", **context),

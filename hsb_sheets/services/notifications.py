@@ -18,31 +18,42 @@ from datetime import datetime
 
 from hsb_sheets.adapters.mail.base import Email, Mailer
 from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
+from hsb_sheets.domain.outbox_keys import INTAKE_ISSUE, OutboxKey, OutboxKeyError
 from hsb_sheets.domain.register_rows import format_time
-from hsb_sheets.domain.tabs import CASE_ID, INTAKE_ISSUES, JOB_STATUS, OUTBOX, RESPONSE_ID
+from hsb_sheets.domain.tabs import INTAKE_ISSUES, JOB_STATUS, OUTBOX, IntakeIssuesTab, JobStatusTab, OutboxTab
 from hsb_sheets.errors import MailError
 from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
-from hsb_sheets.services.messages import BUILDERS, INTAKE_ISSUE, READS, Lookup, lookup_from
+from hsb_sheets.services.messages import BUILDERS, READS, Lookup, lookup_from
 from hsb_sheets.services.policy import Policy
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+UNREADABLE_KEY = "the Key is not one this version can read (kind and parts); nothing was sent"
+NOTHING_TO_BUILD = "nothing on the register to build it from"
 
 
-def queue(kind: str, subject_id: str, case_id: str, role: str, recipient: str, now: datetime) -> Append:
+def queue_key(key: OutboxKey, case_id: str, role: str, recipient: str, now: datetime) -> Append:
     """An Outbox row for a notification to send; its key makes it unique."""
     return Append(
         OUTBOX,
         {
-            "Key": f"{kind}|{subject_id}",
-            CASE_ID: case_id,
-            "Kind": kind,
-            "Recipient role": role,
-            "Recipient": recipient,
-            "State": PENDING,
-            "Created at": format_time(now),
+            OutboxTab.KEY: str(key),
+            OutboxTab.CASE_ID: case_id,
+            OutboxTab.KIND: key.kind,
+            OutboxTab.RECIPIENT_ROLE: role,
+            OutboxTab.RECIPIENT: recipient,
+            OutboxTab.STATE: PENDING,
+            OutboxTab.CREATED_AT: format_time(now),
         },
     )
+
+
+def queue(kind: str, subject_id: str, case_id: str, role: str, recipient: str, now: datetime) -> Append:
+    """The older call shape of :func:`queue_key`: a kind and its parts already joined by ``|``.
+
+    Kept until every job builds its keys with OutboxKey; the row written is the same.
+    """
+    return queue_key(OutboxKey(kind, tuple(subject_id.split("|"))), case_id, role, recipient, now)
 
 
 @dataclass
@@ -89,13 +100,17 @@ def deliver_pending(
     report = DeliveryReport()
     batch = WriteBatch()
     for entry in tables[OUTBOX].records():
-        if entry.get("State") != PENDING:
+        if entry.get(OutboxTab.STATE) != PENDING:
             continue
-        key, kind = entry["Key"], entry.get("Kind", "")
-        builder = BUILDERS.get(kind)
-        email = builder(ctx, policy, entry, lookup) if builder else None
+        key = entry[OutboxTab.KEY]
+        try:
+            email = _build(ctx, policy, entry, lookup)
+        except OutboxKeyError:
+            _record(batch, ctx, job, entry, lookup, FAILED, error=UNREADABLE_KEY)
+            report.failed.append(key)
+            continue
         if email is None:
-            _record(batch, ctx, job, entry, lookup, FAILED, error="nothing on the register to build it from")
+            _record(batch, ctx, job, entry, lookup, FAILED, error=NOTHING_TO_BUILD)
             report.failed.append(key)
             continue
         try:
@@ -109,18 +124,28 @@ def deliver_pending(
             report.sent.append(key)
     if counts is not None:
         summary = {**counts, "emails_sent": len(report.sent), "emails_failed": len(report.failed)}
-        values = {
-            "Last run": format_time(ctx.now()),
-            "Outcome": "ok" if not report.failed else "ok; some notifications failed",
-            "Duration (s)": f"{time.monotonic() - (started or time.monotonic()):.1f}",
-            "Counts": " ".join(f"{k}={v}" for k, v in summary.items()),
+        values: dict[str, str] = {
+            JobStatusTab.LAST_RUN: format_time(ctx.now()),
+            JobStatusTab.OUTCOME: "ok" if not report.failed else "ok; some notifications failed",
+            JobStatusTab.DURATION: f"{time.monotonic() - (started or time.monotonic()):.1f}",
+            JobStatusTab.COUNTS: " ".join(f"{k}={v}" for k, v in summary.items()),
         }
-        if job in tables[JOB_STATUS].column("Job"):
-            batch.updates.append(Update(JOB_STATUS, "Job", job, values))
+        if job in tables[JOB_STATUS].column(JobStatusTab.JOB):
+            batch.updates.append(Update(JOB_STATUS, JobStatusTab.JOB, job, values))
         else:
-            batch.appends.append(Append(JOB_STATUS, {"Job": job, **values}))
+            batch.appends.append(Append(JOB_STATUS, {JobStatusTab.JOB: job, **values}))
     ctx.workbook.write(batch)
     return report
+
+
+def _build(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lookup) -> Email | None:
+    """The email for an Outbox row, or None if there is no builder for its kind or nothing to build from.
+
+    OutboxKeyError if the row's key cannot be read: a coordinator edited it, or a newer version wrote it.
+    """
+    key = OutboxKey.parse(entry[OutboxTab.KEY])
+    builder = BUILDERS.get(key.kind)
+    return builder(ctx, policy, key, entry, lookup) if builder else None
 
 
 def _record(
@@ -135,14 +160,28 @@ def _record(
     error: str = "",
 ) -> None:
     now = ctx.now()
-    values = {"State": state, "Error": error}
+    values: dict[str, str] = {OutboxTab.STATE: state, OutboxTab.ERROR: error}
     if state == SENT:
-        values.update({"Sent at": format_time(now), "Message ID": message_id})
-    batch.updates.append(Update(OUTBOX, "Key", entry["Key"], values))
-    response_id = entry["Key"].split("|", 1)[1]
+        values.update({OutboxTab.SENT_AT: format_time(now), OutboxTab.MESSAGE_ID: message_id})
+    batch.updates.append(Update(OUTBOX, OutboxTab.KEY, entry[OutboxTab.KEY], values))
+    response_id = _intake_issue_of(entry[OutboxTab.KEY])
     # Only while the issue is still on the register: a coordinator may have removed it.
-    if entry.get("Kind") == INTAKE_ISSUE and state != PENDING and response_id in lookup.issues:
+    if response_id and state != PENDING and response_id in lookup.issues:
         told = f"Yes, {format_time(now)}" if state == SENT else f"No: {error}"
-        batch.updates.append(Update(INTAKE_ISSUES, RESPONSE_ID, response_id, {"Referrer told": told}))
+        batch.updates.append(
+            Update(
+                INTAKE_ISSUES, IntakeIssuesTab.RESPONSE_ID, response_id, {IntakeIssuesTab.REFERRER_TOLD: told}
+            )
+        )
     action = {SENT: "email sent", FAILED: "email failed", PENDING: "email will be retried"}[state]
-    batch.appends.append(audit(now, job, action, entry.get(CASE_ID, ""), detail=entry.get("Kind", "")))
+    kind = entry.get(OutboxTab.KIND, "")
+    batch.appends.append(audit(now, job, action, entry.get(OutboxTab.CASE_ID, ""), detail=kind))
+
+
+def _intake_issue_of(text: str) -> str:
+    """The response id an intake-issue key is about; empty for any other (or unreadable) key."""
+    try:
+        key = OutboxKey.parse(text)
+    except OutboxKeyError:
+        return ""
+    return key.subject if key.kind == INTAKE_ISSUE else ""

@@ -8,7 +8,7 @@ from datetime import time
 
 from hsb_sheets.adapters.workbook.base import Append, Table
 from hsb_sheets.domain.dates import LOCALES
-from hsb_sheets.domain.tabs import SETTINGS
+from hsb_sheets.domain.tabs import SETTINGS, SettingsTab
 from hsb_sheets.errors import ConfigError
 
 DATE_LOCALE = "Date locale"
@@ -85,7 +85,7 @@ def _whole(name: str, text: str, low: int, high: int) -> int:
 def read_policy(table: Table) -> Policy:
     """Read the Settings tab; blank or missing settings take their defaults."""
     values = dict.fromkeys(DEFAULTS, "")
-    name_at, value_at = table.index("Setting"), table.index("Value")
+    name_at, value_at = table.index(SettingsTab.SETTING), table.index(SettingsTab.VALUE)
     for row in table.rows:
         name = row[name_at].strip()
         if name in values:
@@ -127,9 +127,9 @@ def _domains(text: str) -> tuple[str, ...]:
 
 def missing_settings(table: Table) -> list[Append]:
     """Rows to add so every setting appears in the tab with its default and note."""
-    present = {row[table.index("Setting")].strip() for row in table.rows}
+    present = {row[table.index(SettingsTab.SETTING)].strip() for row in table.rows}
     return [
-        Append(SETTINGS, {"Setting": name, "Value": value, "Notes": note})
+        Append(SETTINGS, {SettingsTab.SETTING: name, SettingsTab.VALUE: value, SettingsTab.NOTES: note})
         for name, (value, note) in DEFAULTS.items()
         if name not in present
     ]

@@ -6,7 +6,19 @@ from dataclasses import dataclass, field
 
 from hsb_sheets.domain.meetings import NEEDS_SCHEDULING
 from hsb_sheets.domain.reminders import OVERDUE
-from hsb_sheets.domain.tabs import INTAKE_ISSUES, INTERVENTIONS, JOB_NAMES, JOB_STATUS, MEETINGS, OUTBOX
+from hsb_sheets.domain.tabs import (
+    INTAKE_ISSUES,
+    INTERVENTIONS,
+    JOB_NAMES,
+    JOB_STATUS,
+    MEETINGS,
+    OUTBOX,
+    IntakeIssuesTab,
+    InterventionsTab,
+    JobStatusTab,
+    MeetingsTab,
+    OutboxTab,
+)
 from hsb_sheets.services.context import Context
 
 
@@ -21,25 +33,35 @@ class Status:
 def read_status(ctx: Context) -> Status:
     """Read the register once and summarise it (counts and ids only)."""
     tables = ctx.workbook.read([JOB_STATUS, OUTBOX, MEETINGS, INTERVENTIONS, INTAKE_ISSUES])
-    by_job = {r.get("Job", ""): r for r in tables[JOB_STATUS].records()}
-    report = Status(jobs=[by_job.get(job, {"Job": job}) for job in JOB_NAMES])
+    by_job = {r.get(JobStatusTab.JOB, ""): r for r in tables[JOB_STATUS].records()}
+    report = Status(jobs=[by_job.get(job, {JobStatusTab.JOB: job}) for job in JOB_NAMES])
     for job in JOB_NAMES:
-        outcome = by_job.get(job, {}).get("Outcome", "")
+        outcome = by_job.get(job, {}).get(JobStatusTab.OUTCOME, "")
         if outcome and outcome != "ok":
             report.attention.append(f"{job}: last run {outcome}")
-    failed = [r["Key"] for r in tables[OUTBOX].records() if r.get("State") == "failed"]
+    failed = [r[OutboxTab.KEY] for r in tables[OUTBOX].records() if r.get(OutboxTab.STATE) == "failed"]
     if failed:
         report.attention.append(f"{len(failed)} notification(s) failed: see the Outbox tab")
-    pending = [r for r in tables[OUTBOX].records() if r.get("State") == "pending"]
+    pending = [r for r in tables[OUTBOX].records() if r.get(OutboxTab.STATE) == "pending"]
     if pending:
         report.attention.append(f"{len(pending)} notification(s) waiting to be sent")
-    needs = [r.get("Meeting", "") for r in tables[MEETINGS].records() if r.get("Status") == NEEDS_SCHEDULING]
+    needs = [
+        r.get(MeetingsTab.MEETING, "")
+        for r in tables[MEETINGS].records()
+        if r.get(MeetingsTab.STATUS) == NEEDS_SCHEDULING
+    ]
     if needs:
         report.attention.append(f"{len(needs)} meeting(s) need scheduling: {', '.join(needs[:10])}")
-    overdue = [r.get("Case ID", "") for r in tables[INTERVENTIONS].records() if r.get("Status") == OVERDUE]
+    overdue = [
+        r.get(InterventionsTab.CASE_ID, "")
+        for r in tables[INTERVENTIONS].records()
+        if r.get(InterventionsTab.STATUS) == OVERDUE
+    ]
     if overdue:
         report.attention.append(f"{len(overdue)} end summary(ies) overdue: {', '.join(overdue[:10])}")
-    waiting = [r for r in tables[INTAKE_ISSUES].records() if not r.get("Resolution", "").strip()]
+    waiting = [
+        r for r in tables[INTAKE_ISSUES].records() if not r.get(IntakeIssuesTab.RESOLUTION, "").strip()
+    ]
     if waiting:
         report.attention.append(f"{len(waiting)} intake issue(s) waiting for a coordinator")
     return report

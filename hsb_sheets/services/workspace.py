@@ -7,7 +7,15 @@ from pathlib import Path
 from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
 from hsb_sheets.config import DEFAULT_SETTINGS_TOML, SETTINGS_FILE
 from hsb_sheets.domain.responses import map_columns, read_responses
-from hsb_sheets.domain.tabs import CASE_ID, FORM_RESPONSES, INTERVENTIONS, REFERRALS, SETTINGS
+from hsb_sheets.domain.tabs import (
+    CASE_ID,
+    FORM_RESPONSES,
+    INTERVENTIONS,
+    REFERRALS,
+    SETTINGS,
+    ReferralsTab,
+    SettingsTab,
+)
 from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.demo_data import demo_interventions
@@ -71,9 +79,11 @@ def add_demo_interventions(ctx: Context) -> int:
         tables = ctx.workbook.read([INTERVENTIONS, REFERRALS])
         if tables[INTERVENTIONS].rows:
             return 0
-        cases = [r[CASE_ID] for r in tables[REFERRALS].records() if r.get("Service") == "hsb"]
+        cases = [r[CASE_ID] for r in tables[REFERRALS].records() if r.get(ReferralsTab.SERVICE) == "hsb"]
         rows = demo_interventions(cases, ctx.now().date())
         batch = WriteBatch(appends=[Append(INTERVENTIONS, row) for row in rows])
-        batch.updates.append(Update(SETTINGS, "Setting", SECURE_DOMAINS, {"Value": "example.gov.uk"}))
+        batch.updates.append(
+            Update(SETTINGS, SettingsTab.SETTING, SECURE_DOMAINS, {SettingsTab.VALUE: "example.gov.uk"})
+        )
         ctx.workbook.write(batch)
         return len(rows)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from hsb_sheets.adapters.lease.base import LeaseBusy
 from hsb_sheets.adapters.workbook.base import Append, Update, Workbook, WriteBatch
-from hsb_sheets.domain.tabs import LEASE
+from hsb_sheets.domain.tabs import LEASE, LeaseTab
 from hsb_sheets.errors import WorkbookError
 
 FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -36,17 +36,21 @@ class WorkbookLease:
         self.holder = ""
 
     def _rows(self) -> list[dict[str, str]]:
-        return [r for r in self.workbook.read([LEASE])[LEASE].records() if r.get("Holder")]
+        return [r for r in self.workbook.read([LEASE])[LEASE].records() if r.get(LeaseTab.HOLDER)]
 
     @staticmethod
     def _live(rows: list[dict[str, str]], now: datetime) -> list[dict[str, str]]:
-        return [r for r in rows if r.get("Expires", "") > now.strftime(FORMAT)]
+        return [r for r in rows if r.get(LeaseTab.EXPIRES, "") > now.strftime(FORMAT)]
 
     def _expire(self, now: datetime) -> None:
         """Let go of our row; if another run has since overwritten it, there is nothing to release."""
         with contextlib.suppress(WorkbookError):
             self.workbook.write(
-                WriteBatch(updates=[Update(LEASE, "Holder", self.holder, {"Expires": now.strftime(FORMAT)})])
+                WriteBatch(
+                    updates=[
+                        Update(LEASE, LeaseTab.HOLDER, self.holder, {LeaseTab.EXPIRES: now.strftime(FORMAT)})
+                    ]
+                )
             )
 
     @contextlib.contextmanager
@@ -57,22 +61,22 @@ class WorkbookLease:
         rows = self._rows()
         live = self._live(rows, now)
         if live:
+            holder, until = live[0][LeaseTab.HOLDER], live[0][LeaseTab.EXPIRES]
             raise LeaseBusy(
-                f"Another run ({live[0]['Holder']}) holds the lease until {live[0]['Expires']} UTC; "
-                "this one did nothing."
+                f"Another run ({holder}) holds the lease until {until} UTC; this one did nothing."
             )
-        values = {
-            "Holder": self.holder,
-            "Taken": now.strftime(FORMAT),
-            "Expires": (now + self.ttl).strftime(FORMAT),
+        values: dict[str, str] = {
+            LeaseTab.HOLDER: self.holder,
+            LeaseTab.TAKEN: now.strftime(FORMAT),
+            LeaseTab.EXPIRES: (now + self.ttl).strftime(FORMAT),
         }
         if rows:  # one row, reused, so the tab never grows
-            batch = WriteBatch(updates=[Update(LEASE, "Holder", rows[0]["Holder"], values)])
+            batch = WriteBatch(updates=[Update(LEASE, LeaseTab.HOLDER, rows[0][LeaseTab.HOLDER], values)])
         else:
             batch = WriteBatch(appends=[Append(LEASE, values)])
         self.workbook.write(batch)
         winner = self._live(self._rows(), now)
-        if not winner or winner[0]["Holder"] != self.holder:
+        if not winner or winner[0][LeaseTab.HOLDER] != self.holder:
             self._expire(now)  # lost a race with another run taking it at the same moment
             raise LeaseBusy("Another run took the lease at the same moment; this one did nothing.")
         try:
