@@ -23,7 +23,15 @@ from hsb_sheets.adapters.workbook.memory import MemoryWorkbook
 from hsb_sheets.bootstrap import build_context
 from hsb_sheets.config import Settings
 from hsb_sheets.domain.slots import BusyIndex, SlotRequest, book, find_slot
-from hsb_sheets.domain.tabs import CASE_ID, DIRECTORY, MEETINGS, REFERRALS
+from hsb_sheets.domain.tabs import (
+    CASE_ID,
+    DIRECTORY,
+    MEETINGS,
+    REFERRALS,
+    DirectoryTab,
+    MeetingsTab,
+    ReferralsTab,
+)
 from hsb_sheets.domain.working_days import WorkingCalendar
 from hsb_sheets.services.meetings import run_meetings
 from hsb_sheets.services.setup import setup_register
@@ -40,7 +48,7 @@ def address(area: str, role: str, n: int) -> str:
 
 def booked_rows(count: int, rng: random.Random) -> list[dict[str, str]]:
     """Meetings already in the tab, spread over the coming months' office hours."""
-    rows = []
+    rows: list[dict[str, str]] = []
     for n in range(count):
         area = rng.choice(AREAS)
         day = NOW.date() + timedelta(days=rng.randint(0, 120))
@@ -49,13 +57,13 @@ def booked_rows(count: int, rng: random.Random) -> list[dict[str, str]]:
         rows.append(
             {
                 CASE_ID: f"HSB-2025-{n + 1:05d}",
-                "Meeting": f"HSB-2025-{n + 1:05d}-1",
-                "Type": "strategy_discussion",
-                "Status": "Invited",
-                "Event start": start.strftime("%Y-%m-%d %H:%M"),
-                "Attendees": ", ".join(attendees),
-                "Event ID": f"hsbbooked{n:05d}",
-                "Sequence": "0",
+                MeetingsTab.MEETING: f"HSB-2025-{n + 1:05d}-1",
+                MeetingsTab.TYPE: "strategy_discussion",
+                MeetingsTab.STATUS: "Invited",
+                MeetingsTab.EVENT_START: start.strftime("%Y-%m-%d %H:%M"),
+                MeetingsTab.ATTENDEES: ", ".join(attendees),
+                MeetingsTab.EVENT_ID: f"hsbbooked{n:05d}",
+                MeetingsTab.SEQUENCE: "0",
             }
         )
     return rows
@@ -68,8 +76,8 @@ def core(pending: int, booked: int) -> dict[str, object]:
     started = time.perf_counter()
     busy = BusyIndex()
     for row in rows:
-        start = datetime.strptime(row["Event start"], "%Y-%m-%d %H:%M").replace(tzinfo=LONDON)
-        book(busy, row["Attendees"].split(", "), start, timedelta(hours=1))
+        start = datetime.strptime(row[MeetingsTab.EVENT_START], "%Y-%m-%d %H:%M").replace(tzinfo=LONDON)
+        book(busy, row[MeetingsTab.ATTENDEES].split(", "), start, timedelta(hours=1))
     placed = 0
     for _ in range(pending):
         area = rng.choice(AREAS)
@@ -107,18 +115,26 @@ def job(pending: int, booked: int) -> dict[str, object]:
         for role in ROLES:
             for n in range(10):
                 batch.appends.append(
-                    Append(DIRECTORY, {"Area": area, "Role": role, "Email": address(area, role, n)})
+                    Append(
+                        DIRECTORY,
+                        {
+                            DirectoryTab.AREA: area,
+                            DirectoryTab.ROLE: role,
+                            DirectoryTab.EMAIL: address(area, role, n),
+                        },
+                    )
                 )
     batch.appends.extend(Append(MEETINGS, row) for row in booked_rows(booked, rng))
+    area_column = ctx.form.field("child_area").column
     for n in range(pending):
         batch.appends.append(
             Append(
                 REFERRALS,
                 {
                     CASE_ID: f"HSB-2026-{n + 1:04d}",
-                    "Area": rng.choice(AREAS),
-                    "Meeting": "multi_agency_planning",
-                    "Invitees": "early_help, hsb_service",
+                    area_column: rng.choice(AREAS),
+                    ReferralsTab.MEETING: "multi_agency_planning",
+                    ReferralsTab.INVITEES: "early_help, hsb_service",
                 },
             )
         )

@@ -28,7 +28,15 @@ from hsb_sheets.adapters.mail.memory import MemoryMailer
 from hsb_sheets.adapters.workbook.google_sheets import SheetsHTTPClient, SheetsWorkbook
 from hsb_sheets.bootstrap import build_context
 from hsb_sheets.config import Settings
-from hsb_sheets.domain.tabs import CASE_ID, FORM_RESPONSES, INTERVENTIONS, REFERRALS, RESPONSE_ID
+from hsb_sheets.domain.tabs import (
+    CASE_ID,
+    FORM_RESPONSES,
+    INTERVENTIONS,
+    REFERRALS,
+    RESPONSE_ID,
+    InterventionsTab,
+    ReferralsTab,
+)
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.intake import run_intake
 from hsb_sheets.services.meetings import run_meetings
@@ -52,12 +60,16 @@ def fill(ctx: Context, fake: FakeSheets, size: int) -> None:
     referrals = book.sheet(REFERRALS)
     header = referrals.cells[0]
     seeds = [list(r) for r in referrals.cells[1:4]]
-    case, response, first = header.index(CASE_ID), header.index(RESPONSE_ID), header.index("Child first name")
+    case, response, first = (
+        header.index(CASE_ID),
+        header.index(RESPONSE_ID),
+        header.index(ctx.form.field("child_first_name").column),
+    )
     referrals.cells = [header]
     for n in range(size):
         row = list(seeds[n % 3]) + [""] * (len(header) - len(seeds[n % 3]))
         row[case], row[response], row[first] = f"HSB-2025-{n + 1:05d}", f"RB{n:014d}", f"Child{n}"
-        row[header.index("Meeting")] = ""  # old cases: their meetings are long done
+        row[header.index(ReferralsTab.MEETING)] = ""  # old cases: their meetings are long done
         referrals.cells.append(row)
     referrals.rows = size + 6000
     interventions = book.sheet(INTERVENTIONS)
@@ -65,10 +77,10 @@ def fill(ctx: Context, fake: FakeSheets, size: int) -> None:
     for n in range(min(size, 2000)):
         row = [""] * len(columns)
         row[columns.index(CASE_ID)] = f"HSB-2025-{n + 1:05d}"
-        row[columns.index("Intervention")] = "Safety planning"
-        row[columns.index("Worker email")] = "worker@example.gov.uk"
-        row[columns.index("End date")] = "01/01/2026"
-        row[columns.index("End summary recorded")] = "10/01/2026"
+        row[columns.index(InterventionsTab.INTERVENTION)] = "Safety planning"
+        row[columns.index(InterventionsTab.WORKER_EMAIL)] = "worker@example.gov.uk"
+        row[columns.index(InterventionsTab.END_DATE)] = "01/01/2026"
+        row[columns.index(InterventionsTab.END_SUMMARY_RECORDED)] = "10/01/2026"
         interventions.cells.append(row)
     for n in range(20):  # today's new submissions
         answers = valid_answers(
