@@ -44,6 +44,11 @@ def table(rules_csv: tuple[list[str], list[list[str]]], catalogue: dict[str, Fac
     return parse_rule_table(header, rows, catalogue)
 
 
+def form_column(field_id: str) -> str:
+    """The Referrals column holding one answer of the shipped form (its ``column`` in the YAML)."""
+    return load_form().field(field_id).column
+
+
 def valid_answers(**changes: str) -> dict[str, str]:
     """A complete, valid set of raw answers (fictional); keyword arguments replace answers."""
     answers = {

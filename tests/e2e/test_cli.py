@@ -14,8 +14,17 @@ import pytest
 from click.testing import CliRunner, Result
 
 from hsb_sheets.cli import cli
-from hsb_sheets.domain.tabs import INTAKE_ISSUES, INTERVENTIONS, MEETINGS, OUTBOX, REFERRALS, ROUTING_RULES
-from tests.conftest import ROOT, valid_answers
+from hsb_sheets.domain.tabs import (
+    INTAKE_ISSUES,
+    INTERVENTIONS,
+    MEETINGS,
+    OUTBOX,
+    REFERRALS,
+    ROUTING_RULES,
+    InterventionsTab,
+    ReferralsTab,
+)
+from tests.conftest import ROOT, form_column, valid_answers
 
 EXPECTED_KEYS = [
     "service",
@@ -84,19 +93,20 @@ def test_demo_exercises_every_route_and_service(demo_dir: Path) -> None:
     rows = list(book[REFERRALS].iter_rows(values_only=True))
     header = list(rows[0])
     column = {
-        name: {r[header.index(name)] for r in rows[1:]} for name in ("Route", "Service", "Recording system")
+        name: {r[header.index(name)] for r in rows[1:]}
+        for name in (ReferralsTab.ROUTE, ReferralsTab.SERVICE, ReferralsTab.RECORDING_SYSTEM)
     }
-    assert column["Route"] == {"strategy_discussion", "early_help", "universal"}
-    assert column["Service"] == {"hsb", "advice_signpost", "out_of_scope"}
-    assert column["Recording system"] == {"ChildView", "CAPITA"}
-    flags = ",".join(str(r[header.index("Flags")] or "") for r in rows[1:])
+    assert column[ReferralsTab.ROUTE] == {"strategy_discussion", "early_help", "universal"}
+    assert column[ReferralsTab.SERVICE] == {"hsb", "advice_signpost", "out_of_scope"}
+    assert column[ReferralsTab.RECORDING_SYSTEM] == {"ChildView", "CAPITA"}
+    flags = ",".join(str(r[header.index(ReferralsTab.FLAGS)] or "") for r in rows[1:])
     assert "possible_duplicate" in flags and "aim_deferred_until_responsibility" in flags
 
 
 def test_demo_has_interventions_in_every_state_and_their_emails(demo_dir: Path) -> None:
     book = openpyxl.load_workbook(demo_dir / "register.xlsx", read_only=True)
     rows = list(book[INTERVENTIONS].iter_rows(values_only=True))
-    statuses = {r[rows[0].index("Status")] for r in rows[1:]}
+    statuses = {r[rows[0].index(InterventionsTab.STATUS)] for r in rows[1:]}
     assert statuses == {"Open", "Summary due", "Overdue", "Complete"}
     kinds = {p.name.split("-")[0] for p in (demo_dir / "outbox").glob("*.eml")}
     assert {"acknowledgement", "intake_issue", "invite", "needs_scheduling", "reminder", "digest"} <= kinds
@@ -105,7 +115,7 @@ def test_demo_has_interventions_in_every_state_and_their_emails(demo_dir: Path) 
 def test_demo_stores_a_formula_answer_as_text(demo_dir: Path) -> None:
     sheet = openpyxl.load_workbook(demo_dir / "register.xlsx")[REFERRALS]
     header = [c.value for c in sheet[1]]
-    cells = [row[header.index("School or setting")] for row in sheet.iter_rows(min_row=2)]
+    cells = [row[header.index(form_column("school_or_setting"))] for row in sheet.iter_rows(min_row=2)]
     formula = [c for c in cells if isinstance(c.value, str) and c.value.startswith("=HYPERLINK")]
     assert formula and all(c.data_type == "s" for c in formula)
 

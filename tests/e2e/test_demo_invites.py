@@ -12,7 +12,8 @@ from icalendar import Calendar
 
 from hsb_sheets.cli import cli
 from hsb_sheets.domain.dates import parse_date
-from hsb_sheets.domain.tabs import MEETINGS, REFERRALS
+from hsb_sheets.domain.tabs import MEETINGS, REFERRALS, MeetingsTab
+from tests.conftest import form_column
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +33,9 @@ def children(folder: Path) -> list[str]:
     secrets: set[str] = set()
     for row in rows[1:]:
         record = dict(zip(header, row, strict=False))
-        secrets.update({str(record["Child first name"]), str(record["Child last name"])})
-        born = parse_date(str(record["Child date of birth"]))
+        first, last = form_column("child_first_name"), form_column("child_last_name")
+        secrets.update({str(record[first]), str(record[last])})
+        born = parse_date(str(record[form_column("child_dob")]))
         secrets.update({born.isoformat(), born.strftime("%d/%m/%Y"), born.strftime("%Y%m%d")})
     return sorted(secrets)
 
@@ -50,7 +52,9 @@ def test_every_invite_is_a_valid_request_with_a_stable_uid(demo: Path) -> None:
     book = openpyxl.load_workbook(demo / "register.xlsx", read_only=True)
     rows = list(book[MEETINGS].iter_rows(values_only=True))
     invited = [
-        dict(zip(rows[0], r, strict=False)) for r in rows[1:] if r[rows[0].index("Status")] == "Invited"
+        dict(zip(rows[0], r, strict=False))
+        for r in rows[1:]
+        if r[rows[0].index(MeetingsTab.STATUS)] == "Invited"
     ]
     assert invited and len(files) == len(invited)
     for path in files:
@@ -96,6 +100,6 @@ def test_the_demo_has_meetings_needing_scheduling_with_reasons(demo: Path) -> No
     needs = [
         dict(zip(header, r, strict=False))
         for r in rows[1:]
-        if r[header.index("Status")] == "Needs scheduling"
+        if r[header.index(MeetingsTab.STATUS)] == "Needs scheduling"
     ]
-    assert needs and all(n["Reason"] for n in needs)
+    assert needs and all(n[MeetingsTab.REASON] for n in needs)

@@ -24,9 +24,9 @@ from hsb_sheets.bootstrap import build_context
 from hsb_sheets.cli import cli
 from hsb_sheets.config import load_settings
 from hsb_sheets.domain.dates import parse_date
-from hsb_sheets.domain.tabs import LEASE, LEASE_SPEC, REFERRALS
+from hsb_sheets.domain.tabs import LEASE, LEASE_SPEC, REFERRALS, LeaseTab
 from hsb_sheets.scheduler import build_scheduler
-from tests.conftest import ROOT, FixedClock
+from tests.conftest import ROOT, FixedClock, form_column
 
 
 def hsb(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -47,8 +47,9 @@ def demo_children(register: Path) -> set[str]:
     secrets: set[str] = set()
     for row in rows[1:]:
         record = dict(zip(header, row, strict=False))
-        secrets |= {str(record["Child first name"]), str(record["Child last name"])}
-        born = parse_date(str(record["Child date of birth"]))
+        first, last = form_column("child_first_name"), form_column("child_last_name")
+        secrets |= {str(record[first]), str(record[last])}
+        born = parse_date(str(record[form_column("child_dob")]))
         secrets |= {born.isoformat(), born.strftime("%d/%m/%Y")}
     return secrets
 
@@ -174,7 +175,12 @@ def test_the_lease_tab_stays_one_row_and_a_lost_race_lets_go(tmp_path: Path) -> 
 
     workbook.write(
         WriteBatch(
-            appends=[Append(LEASE, {"Holder": "rival", "Taken": "x", "Expires": "2026-03-12 11:00:00"})]
+            appends=[
+                Append(
+                    LEASE,
+                    {LeaseTab.HOLDER: "rival", LeaseTab.TAKEN: "x", LeaseTab.EXPIRES: "2026-03-12 11:00:00"},
+                )
+            ]
         )
     )
     original = other._rows

@@ -13,7 +13,7 @@ from hsb_sheets.adapters.workbook.base import Append, WriteBatch
 from hsb_sheets.bootstrap import build_context
 from hsb_sheets.config import load_settings
 from hsb_sheets.domain.form import TIMESTAMP
-from hsb_sheets.domain.tabs import INTERVENTIONS
+from hsb_sheets.domain.tabs import INTERVENTIONS, InterventionsTab
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.intake import run_intake
 from hsb_sheets.services.reminders import run_reminders
@@ -57,31 +57,31 @@ def ctx(
                 Append(
                     INTERVENTIONS,
                     {
-                        "Case ID": "HSB-2026-0001",
-                        "Intervention": "Safety planning",
-                        "Start date": "02/02/2026",
-                        "Worker email": "a.worker@example.gov.uk",
-                        "End date": "17/03/2026",
+                        InterventionsTab.CASE_ID: "HSB-2026-0001",
+                        InterventionsTab.INTERVENTION: "Safety planning",
+                        InterventionsTab.START_DATE: "02/02/2026",
+                        InterventionsTab.WORKER_EMAIL: "a.worker@example.gov.uk",
+                        InterventionsTab.END_DATE: "17/03/2026",
                     },
                 ),
                 Append(
                     INTERVENTIONS,
                     {
-                        "Case ID": "HSB-2026-0001",
-                        "Intervention": "AIM3 assessment",
-                        "Start date": "09/02/2026",
-                        "Worker email": "b.worker@example.gov.uk",
-                        "End date": "04/03/2026",
+                        InterventionsTab.CASE_ID: "HSB-2026-0001",
+                        InterventionsTab.INTERVENTION: "AIM3 assessment",
+                        InterventionsTab.START_DATE: "09/02/2026",
+                        InterventionsTab.WORKER_EMAIL: "b.worker@example.gov.uk",
+                        InterventionsTab.END_DATE: "04/03/2026",
                     },
                 ),
                 Append(
                     INTERVENTIONS,
                     {
-                        "Case ID": "HSB-2026-0001",
-                        "Intervention": "TA-HSB work",
-                        "Start date": "16/02/2026",
-                        "Worker email": "c.worker@example.gov.uk",
-                        "Review dates": "19/03/2026",
+                        InterventionsTab.CASE_ID: "HSB-2026-0001",
+                        InterventionsTab.INTERVENTION: "TA-HSB work",
+                        InterventionsTab.START_DATE: "16/02/2026",
+                        InterventionsTab.WORKER_EMAIL: "c.worker@example.gov.uk",
+                        InterventionsTab.REVIEW_DATES: "19/03/2026",
                     },
                 ),
             ]

@@ -19,9 +19,9 @@ from playwright.sync_api import Page, sync_playwright
 from hsb_sheets.bootstrap import build_context
 from hsb_sheets.cli import cli
 from hsb_sheets.config import load_settings
-from hsb_sheets.domain.tabs import REFERRALS
+from hsb_sheets.domain.tabs import REFERRALS, ReferralsTab
 from hsb_sheets.web.form_app import make_form_server
-from tests.conftest import valid_answers
+from tests.conftest import form_column, valid_answers
 
 CHROMIUM = (
     os.environ.get("HSB_SHEETS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -107,7 +107,7 @@ def test_a_referral_made_in_the_browser_reaches_the_register(
     )
     header = list(rows[0])
     [case] = [dict(zip(header, r, strict=False)) for r in rows[1:]]
-    assert (case["Child last name"], case["Route"], case["Case ID"]) == (
+    assert (case[form_column("child_last_name")], case[ReferralsTab.ROUTE], case[ReferralsTab.CASE_ID]) == (
         "Browserfield",
         "strategy_discussion",
         "HSB-2026-0001",

@@ -8,7 +8,7 @@ import pytest
 
 from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
 from hsb_sheets.adapters.workbook.memory import MemoryWorkbook
-from hsb_sheets.domain.tabs import INTERVENTIONS, OUTBOX
+from hsb_sheets.domain.tabs import DIRECTORY, INTERVENTIONS, OUTBOX, InterventionsTab, OutboxTab
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.digest import run_digest
 from hsb_sheets.services.intake import run_intake
@@ -44,21 +44,21 @@ def ctx(memory_context: Context, clock: FixedClock) -> Context:
                 Append(
                     INTERVENTIONS,
                     {
-                        "Case ID": "HSB-2026-0001",
-                        "Intervention": "Safety planning",
-                        "Start date": "01/01/2026",
-                        "Worker email": "w@example.gov.uk",
-                        "End date": "20/02/2026",
+                        InterventionsTab.CASE_ID: "HSB-2026-0001",
+                        InterventionsTab.INTERVENTION: "Safety planning",
+                        InterventionsTab.START_DATE: "01/01/2026",
+                        InterventionsTab.WORKER_EMAIL: "w@example.gov.uk",
+                        InterventionsTab.END_DATE: "20/02/2026",
                     },
                 ),
                 Append(
                     INTERVENTIONS,
                     {
-                        "Case ID": "HSB-2026-0002",
-                        "Intervention": "Other",
-                        "Start date": "01/01/2026",
-                        "Worker email": "w@example.gov.uk",
-                        "End date": "01/03/2026",
+                        InterventionsTab.CASE_ID: "HSB-2026-0002",
+                        InterventionsTab.INTERVENTION: "Other",
+                        InterventionsTab.START_DATE: "01/01/2026",
+                        InterventionsTab.WORKER_EMAIL: "w@example.gov.uk",
+                        InterventionsTab.END_DATE: "01/03/2026",
                     },
                 ),
             ]
@@ -107,10 +107,14 @@ def test_once_a_day_and_not_at_weekends(ctx: Context, clock: FixedClock) -> None
 
 def test_failed_notifications_and_meetings_needing_scheduling_are_listed(ctx: Context) -> None:
     ctx.workbook.write(
-        WriteBatch(updates=[Update(OUTBOX, "Key", "acknowledgement|HSB-2026-0001", {"State": "failed"})])
+        WriteBatch(
+            updates=[
+                Update(OUTBOX, OutboxTab.KEY, "acknowledgement|HSB-2026-0001", {OutboxTab.STATE: "failed"})
+            ]
+        )
     )
     assert isinstance(ctx.workbook, MemoryWorkbook)
-    directory = ctx.workbook.tables["Directory"]
+    directory = ctx.workbook.tables[DIRECTORY]
     directory.rows = [r for r in directory.rows if r[1] != "police"]  # so the strategy discussion waits
     run_meetings(ctx)
     run_digest(ctx)

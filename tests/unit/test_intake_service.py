@@ -11,7 +11,18 @@ from hsb_sheets.adapters.mail.memory import MemoryMailer
 from hsb_sheets.adapters.workbook.base import Table, Update, WriteBatch
 from hsb_sheets.adapters.workbook.memory import MemoryWorkbook
 from hsb_sheets.domain.form import TIMESTAMP
-from hsb_sheets.domain.tabs import AUDIT_LOG, FORM_RESPONSES, INTAKE_ISSUES, OUTBOX, REFERRALS, ROUTING_RULES
+from hsb_sheets.domain.tabs import (
+    AUDIT_LOG,
+    FORM_RESPONSES,
+    INTAKE_ISSUES,
+    OUTBOX,
+    REFERRALS,
+    ROUTING_RULES,
+    AuditLogTab,
+    IntakeIssuesTab,
+    OutboxTab,
+    ReferralsTab,
+)
 from hsb_sheets.errors import FormMismatchError, RuleTableError
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.intake import run_intake
@@ -53,10 +64,13 @@ def test_each_response_is_ingested_exactly_once(memory_context: Context) -> None
     report = run_intake(ctx)
     assert report.registered == ["HSB-2026-0001", "HSB-2026-0002"]
     assert report.issues == 1
-    assert [r["Route"] for r in tab(ctx, REFERRALS).records()] == ["strategy_discussion", "universal"]
+    assert [r[ReferralsTab.ROUTE] for r in tab(ctx, REFERRALS).records()] == [
+        "strategy_discussion",
+        "universal",
+    ]
     issue = next(tab(ctx, INTAKE_ISSUES).records())
-    assert issue["Reasons"] == "“Child's date of birth”: the answer is not a real date."
-    assert issue["Form row"] == "4"
+    assert issue[IntakeIssuesTab.REASONS] == "“Child's date of birth”: the answer is not a real date."
+    assert issue[IntakeIssuesTab.FORM_ROW] == "4"
     assert sorted(e.to[0] for e in mailer(ctx).sent) == ["a@example.org", "b@example.org", "c@example.org"]
 
     again = run_intake(ctx)
@@ -88,13 +102,13 @@ def test_coordinator_columns_are_never_overwritten(memory_context: Context) -> N
             updates=[
                 Update(
                     REFERRALS,
-                    "Case ID",
+                    ReferralsTab.CASE_ID,
                     "HSB-2026-0001",
                     {
-                        "Status": "Allocated",
-                        "Worker": "w@example.gov.uk",
-                        "Notes": "n",
-                        "Route override": "early_help",
+                        ReferralsTab.STATUS: "Allocated",
+                        ReferralsTab.WORKER: "w@example.gov.uk",
+                        ReferralsTab.NOTES: "n",
+                        ReferralsTab.ROUTE_OVERRIDE: "early_help",
                     },
                 )
             ]
@@ -106,14 +120,19 @@ def test_coordinator_columns_are_never_overwritten(memory_context: Context) -> N
     )
     report = run_intake(ctx)
     assert report.registered == ["HSB-2026-0003"]
-    first = next(r for r in tab(ctx, REFERRALS).records() if r["Case ID"] == "HSB-2026-0001")
-    assert (first["Status"], first["Worker"], first["Notes"], first["Route override"]) == (
+    first = next(r for r in tab(ctx, REFERRALS).records() if r[ReferralsTab.CASE_ID] == "HSB-2026-0001")
+    assert (
+        first[ReferralsTab.STATUS],
+        first[ReferralsTab.WORKER],
+        first[ReferralsTab.NOTES],
+        first[ReferralsTab.ROUTE_OVERRIDE],
+    ) == (
         "Allocated",
         "w@example.gov.uk",
         "n",
         "early_help",
     )
-    assert first["Route"] == "strategy_discussion"
+    assert first[ReferralsTab.ROUTE] == "strategy_discussion"
 
 
 def test_case_ids_run_per_year_and_are_never_reused(memory_context: Context) -> None:
@@ -137,16 +156,16 @@ def test_possible_duplicates_are_flagged_not_merged(memory_context: Context) -> 
     run_intake(ctx)
     rows = list(tab(ctx, REFERRALS).records())
     assert len(rows) == 2
-    assert rows[1]["Possible duplicate of"] == "HSB-2026-0001"
-    assert "possible_duplicate" in rows[1]["Flags"]
-    assert "possible duplicate flagged" in tab(ctx, AUDIT_LOG).column("Action")
+    assert rows[1][ReferralsTab.POSSIBLE_DUPLICATE_OF] == "HSB-2026-0001"
+    assert "possible_duplicate" in rows[1][ReferralsTab.FLAGS]
+    assert "possible duplicate flagged" in tab(ctx, AUDIT_LOG).column(AuditLogTab.ACTION)
 
 
 def test_a_form_that_no_longer_matches_stops_the_run_and_writes_nothing(memory_context: Context) -> None:
     ctx = memory_context
     submit(ctx, VALID_A)
     responses = store(ctx).tables[FORM_RESPONSES]
-    responses.header[responses.header.index("Child's last name")] = "Surname"
+    responses.header[responses.header.index(ctx.form.field("child_last_name").title)] = "Surname"
     writes = store(ctx).writes
     with pytest.raises(FormMismatchError) as caught:
         run_intake(ctx)
@@ -182,7 +201,7 @@ def test_a_failed_send_is_retried_on_the_next_run_and_sent_once(memory_context: 
     mailer(ctx).fail_next = 3  # every attempt of this run fails (a server down)
     report = run_intake(ctx, sleep=lambda _: None)
     assert report.delivery.waiting == ["acknowledgement|HSB-2026-0001"]
-    assert next(tab(ctx, OUTBOX).records())["State"] == "pending"
+    assert next(tab(ctx, OUTBOX).records())[OutboxTab.STATE] == "pending"
     report = run_intake(ctx, sleep=lambda _: None)
     assert report.delivery.sent == ["acknowledgement|HSB-2026-0001"]
     assert len(mailer(ctx).sent) == 1
@@ -206,11 +225,11 @@ def test_a_crash_between_sending_and_recording_sends_once(memory_context: Contex
     with pytest.raises(KeyboardInterrupt):
         run_intake(ctx)
     ctx.workbook.write = real_write  # type: ignore[method-assign]
-    assert {r["State"] for r in tab(ctx, OUTBOX).records()} == {"pending"}
+    assert {r[OutboxTab.STATE] for r in tab(ctx, OUTBOX).records()} == {"pending"}
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
     report = run_intake(ctx)
     assert report.registered == [] and len(report.delivery.sent) == 2
-    assert {r["State"] for r in tab(ctx, OUTBOX).records()} == {"sent"}
+    assert {r[OutboxTab.STATE] for r in tab(ctx, OUTBOX).records()} == {"sent"}
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
 
 
@@ -233,7 +252,7 @@ def test_an_invalid_response_without_a_usable_address_is_recorded_untold(memory_
     submit(ctx, ("10/03/2026 09:00:00", valid_answers(referrer_email="nobody", child_last_name="")))
     run_intake(ctx)
     issue = next(tab(ctx, INTAKE_ISSUES).records())
-    assert issue["Referrer told"] == "No: no valid email address to tell"
+    assert issue[IntakeIssuesTab.REFERRER_TOLD] == "No: no valid email address to tell"
     assert mailer(ctx).sent == [] and tab(ctx, OUTBOX).rows == []
 
 
@@ -244,7 +263,7 @@ def test_a_missing_timestamp_is_an_intake_issue(memory_context: Context) -> None
     )
     report = run_intake(ctx)
     assert report.issues == 1
-    assert "“Timestamp”" in next(tab(ctx, INTAKE_ISSUES).records())["Reasons"]
+    assert "“Timestamp”" in next(tab(ctx, INTAKE_ISSUES).records())[IntakeIssuesTab.REASONS]
 
 
 def test_a_removed_intake_issue_does_not_block_delivery(memory_context: Context) -> None:
@@ -256,7 +275,7 @@ def test_a_removed_intake_issue_does_not_block_delivery(memory_context: Context)
     report = run_intake(ctx)
     assert report.delivery.sent == ["acknowledgement|HSB-2026-0001"]
     assert len(report.delivery.failed) == 1
-    states = {r["Kind"]: r["State"] for r in tab(ctx, OUTBOX).records()}
+    states = {r[OutboxTab.KIND]: r[OutboxTab.STATE] for r in tab(ctx, OUTBOX).records()}
     assert states == {"intake_issue": "failed", "acknowledgement": "sent"}
 
 
