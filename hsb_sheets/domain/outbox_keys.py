@@ -3,7 +3,8 @@
 A key is the notification's kind followed by the parts that make it unique, joined by ``|``
 (``acknowledgement|HSB-2026-0042``, ``reminder|end_summary_due|HSB-2026-0042|...``). The text form
 is what earlier versions wrote to the Outbox tab, so existing registers keep their keys. A ``|``
-inside a part is written as ``/`` so that parsing a key always gives back the parts it was built from.
+inside a part is kept as ``/`` (as earlier versions wrote it), so a key and the key its text reads
+back as are equal.
 """
 
 from __future__ import annotations
@@ -32,8 +33,12 @@ class OutboxKey:
     kind: str
     parts: tuple[str, ...]
 
+    def __post_init__(self) -> None:
+        # A "|" in a part is kept as "/", so that a key equals the key its text reads back as.
+        object.__setattr__(self, "parts", tuple(p.replace(_SEPARATOR, "/") for p in self.parts))
+
     def __str__(self) -> str:
-        return _SEPARATOR.join([self.kind, *(p.replace(_SEPARATOR, "/") for p in self.parts)])
+        return _SEPARATOR.join([self.kind, *self.parts])
 
     @property
     def subject(self) -> str:
@@ -43,7 +48,7 @@ class OutboxKey:
     @classmethod
     def parse(cls, text: str) -> OutboxKey:
         """Read a key as written in the Outbox tab; OutboxKeyError if it is not one."""
-        kind, *parts = text.strip().split(_SEPARATOR)
+        kind, *parts = text.split(_SEPARATOR)
         if kind not in KINDS or not parts or len(parts) != _SHAPES[kind]:
             raise OutboxKeyError(f"'{text}' is not an Outbox key")
         return cls(kind, tuple(parts))
