@@ -1,12 +1,21 @@
-"""Building Google API clients from the discovery documents bundled with google-api-python-client.
+"""Building Google API clients from the discovery documents bundled with google-api-python-client,
+and executing their requests with bounded retries.
 
 One place decides the transport (httplib2 with a timeout, authorised by google-auth credentials)
 and how an endpoint override replaces https://...googleapis.com/ so tests can point an adapter at a
-local fake server.
+local fake server. :func:`execute` is the one choke point through which the Calendar, Gmail and Forms
+adapters send requests: it retries rate limits, 5xx answers and connection errors with bounded,
+jittered exponential backoff that honours ``Retry-After``, and logs one line per retry.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable
 from typing import Any
 
 import google_auth_httplib2
@@ -14,6 +23,20 @@ import httplib2
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import Credentials
 from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+from hsb_sheets.logs import log
+
+RETRYABLE = frozenset({429, 500, 502, 503, 504})
+# Google answers some rate limits with 403 rather than 429; these reasons mean "slow down", not "refused":
+# https://developers.google.com/workspace/calendar/api/guides/errors
+# https://developers.google.com/gmail/api/guides/handle-errors
+RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
+# Connection failures (socket timeouts are TimeoutError, an OSError; so are refused and reset connections).
+CONNECTION_ERRORS: tuple[type[Exception], ...] = (OSError, httplib2.HttpLib2Error)
+BASE_DELAY = 1.0
+MAX_DELAY = 32.0
+_TOKEN = re.compile(r"[A-Za-z_]{1,64}")  # a machine reason such as rateLimitExceeded, never free text
 
 
 def build_service(
@@ -30,3 +53,83 @@ def build_service(
     return build(
         api, version, http=http, client_options=options, static_discovery=True, cache_discovery=False
     )
+
+
+def status(problem: HttpError) -> int:
+    """The HTTP status of an error answer."""
+    return int(problem.resp.status)
+
+
+def reason(problem: HttpError) -> str:
+    """Google's machine-readable reason from the error's JSON body (e.g. rateLimitExceeded), or ''."""
+    try:
+        error = json.loads(problem.content.decode("utf-8"))["error"]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return ""
+    if not isinstance(error, dict):
+        return ""
+    candidates = [e.get("reason") for e in error.get("errors") or [] if isinstance(e, dict)]
+    candidates += [d.get("reason") for d in error.get("details") or [] if isinstance(d, dict)]
+    candidates.append(error.get("status"))
+    return next((str(c) for c in candidates if isinstance(c, str) and _TOKEN.fullmatch(c)), "")
+
+
+def _retryable(problem: HttpError) -> bool:
+    code = status(problem)
+    return code in RETRYABLE or (code == 403 and reason(problem) in RATE_LIMIT_REASONS)
+
+
+def _retry_after(problem: HttpError) -> float | None:
+    value = problem.resp.get("retry-after")  # httplib2 lower-cases header names
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:  # an HTTP date: fall back to backoff
+        return None
+
+
+def _delay(attempt: int, retry_after: float | None, rng: Callable[[], float]) -> float:
+    """Google's Retry-After if given, else full-jitter exponential backoff; never above MAX_DELAY."""
+    if retry_after is not None:
+        return min(MAX_DELAY, retry_after)
+    return rng() * min(MAX_DELAY, BASE_DELAY * 2**attempt)
+
+
+def execute(
+    request: Any,
+    *,
+    api: str,
+    doing: str,
+    retries: int,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: Callable[[], float] = random.random,
+) -> Any:
+    """Execute a discovery client's request, retrying up to ``retries`` times while it may help.
+
+    429, 500, 502, 503, 504, 403 rate limits and connection errors are retried; any other error,
+    or the last one when retries run out, is raised (an HttpError, or the connection error) for the
+    adapter to turn into its port's error. ``doing`` must be fixed text, never request data.
+    """
+    for attempt in range(retries + 1):
+        try:
+            return request.execute(num_retries=0)  # the client library's own retries log nothing
+        except HttpError as problem:
+            if attempt == retries or not _retryable(problem):
+                raise
+            why = f"HTTP {status(problem)} {reason(problem)}".strip()
+            wait = _delay(attempt, _retry_after(problem), rng)
+        except CONNECTION_ERRORS as problem:
+            if attempt == retries:
+                raise
+            why = type(problem).__name__
+            wait = _delay(attempt, None, rng)
+        log(
+            "google api retry",
+            logging.WARNING,
+            api=api,
+            doing=doing,
+            reason=why,
+            wait_seconds=round(wait, 2),
+            attempt=f"{attempt + 1}/{retries + 1}",
+        )
+        sleep(wait)
+    raise AssertionError("unreachable")

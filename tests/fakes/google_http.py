@@ -195,6 +195,7 @@ class FakeGoogleServer:
     # answer, or None to fall through to the discovery-checked handler.
     extra: Callable[[str, str, dict[str, list[str]], Any], tuple[int, Any] | None] | None = None
     retry_after: str | None = None  # a Retry-After header sent with injected 429/503 answers
+    fault_reason: str | None = None  # the reason of injected answers (else backendError or rateLimitExceeded)
 
     def start(self) -> str:
         server = self
@@ -216,7 +217,9 @@ class FakeGoogleServer:
                             fault = server.faults.pop(0)
                             if server.retry_after is not None:
                                 headers["Retry-After"] = server.retry_after
-                            reason = "backendError" if fault >= 500 else "rateLimitExceeded"
+                            reason = server.fault_reason or (
+                                "backendError" if fault >= 500 else "rateLimitExceeded"
+                            )
                             raise ApiError(fault, "Injected failure", reason)
                         handled = (
                             server.extra(self.command, unquote(parts.path), query, body)

@@ -46,7 +46,9 @@ def ctx(fake: FakeCalendar, clock: FixedClock, tmp_path: Path) -> Context:
         Settings(base_dir=tmp_path),
         workbook=MemoryWorkbook(),
         mailer=MemoryMailer(),
-        calendar=GoogleCalendar(service, "hsb-service@example.gov.uk", LONDON, retries=3),
+        calendar=GoogleCalendar(
+            service, "hsb-service@example.gov.uk", LONDON, retries=3, sleep=lambda _: None
+        ),
         clock=clock,
     )
     setup_register(context, directory_seed=read_rule_csv(ROOT / "config" / "directory.example.csv"))

@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
+from hsb_sheets.errors import HsbError
+
 
 @dataclass(frozen=True)
 class MeetingEvent:
@@ -35,7 +37,7 @@ class MeetingEvent:
         return replace(self, start=start, end=end, sequence=self.sequence + 1)
 
 
-class CalendarError(Exception):
+class CalendarError(HsbError):
     """A calendar operation failed; ``transient`` says whether a later run may succeed."""
 
     def __init__(self, message: str, *, transient: bool) -> None:

@@ -2,24 +2,24 @@
 
 Events are inserted with a deterministic id, so a rerun after a crash finds the event it already
 made (get before insert, and a 409 answer means "already made"). Attendees are invited and told of
-changes by Google (``sendUpdates=all``). Transient failures (429, 5xx, connection errors) are retried
-by the client library with bounded, randomised exponential backoff.
+changes by Google (``sendUpdates=all``). Transient failures (429, 5xx, 403 rate limits, connection
+errors) are retried by :func:`hsb_sheets.adapters.google_api.execute`, with bounded, jittered backoff.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httplib2
 from google.auth.credentials import Credentials
 from googleapiclient.errors import HttpError
 
 from hsb_sheets.adapters.calendar.base import CalendarError, MeetingEvent
-from hsb_sheets.adapters.google_api import build_service
+from hsb_sheets.adapters.google_api import CONNECTION_ERRORS, build_service, execute, status
 
 SCOPES = (
     "https://www.googleapis.com/auth/calendar.events",
@@ -33,34 +33,37 @@ def calendar_service(credentials: Credentials, endpoint: str | None = None, time
     return build_service("calendar", "v3", credentials, endpoint, SERVICE_PATH, timeout)
 
 
-def _status(problem: HttpError) -> int:
-    return int(problem.resp.status)
-
-
 class GoogleCalendar:
     """Events in one calendar (the service's shared calendar, reached by domain-wide delegation)."""
 
-    def __init__(self, service: Any, calendar_id: str, timezone: ZoneInfo, retries: int = 5) -> None:
+    def __init__(
+        self,
+        service: Any,
+        calendar_id: str,
+        timezone: ZoneInfo,
+        retries: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.service = service
         self.calendar_id = calendar_id
         self.timezone = timezone
         self.retries = retries
+        self.sleep = sleep
 
-    def _execute(self, request: Any) -> Any:
+    def _execute(self, request: Any, doing: str) -> Any:
+        """The answer; an HttpError is left to the caller, which knows which statuses are expected."""
         try:
-            return request.execute(num_retries=self.retries)
-        except HttpError:
-            raise
-        except (OSError, httplib2.HttpLib2Error) as problem:
+            return execute(request, api="Calendar", doing=doing, retries=self.retries, sleep=self.sleep)
+        except CONNECTION_ERRORS as problem:
             raise CalendarError(
                 f"Google Calendar could not be reached ({type(problem).__name__}).", transient=True
             ) from None
 
     @staticmethod
     def _failure(problem: HttpError, doing: str) -> CalendarError:
-        status = _status(problem)
+        code = status(problem)
         return CalendarError(
-            f"Google Calendar refused to {doing} (HTTP {status}).", transient=status == 429 or status >= 500
+            f"Google Calendar refused to {doing} (HTTP {code}).", transient=code == 429 or code >= 500
         )
 
     def _body(self, event: MeetingEvent) -> dict[str, Any]:
@@ -97,9 +100,11 @@ class GoogleCalendar:
     def get(self, event_id: str) -> MeetingEvent | None:
         """The event, or None if it was never made."""
         try:
-            item = self._execute(self.service.events().get(calendarId=self.calendar_id, eventId=event_id))
+            item = self._execute(
+                self.service.events().get(calendarId=self.calendar_id, eventId=event_id), "read an event"
+            )
         except HttpError as problem:
-            if _status(problem) in (404, 410):
+            if status(problem) in (404, 410):
                 return None
             raise self._failure(problem, "read an event") from None
         return self._event(item)
@@ -113,9 +118,9 @@ class GoogleCalendar:
             calendarId=self.calendar_id, body=self._body(event), sendUpdates="all"
         )
         try:
-            return self._event(self._execute(request))
+            return self._event(self._execute(request, "create an event"))
         except HttpError as problem:
-            if _status(problem) == 409:  # made by an earlier attempt whose answer was lost
+            if status(problem) == 409:  # made by an earlier attempt whose answer was lost
                 return self.get(event.event_id) or event
             raise self._failure(problem, "create an event") from None
 
@@ -132,7 +137,7 @@ class GoogleCalendar:
             sendUpdates="all",
         )
         try:
-            return self._event(self._execute(request))
+            return self._event(self._execute(request, "move an event"))
         except HttpError as problem:
             raise self._failure(problem, "move an event") from None
 
@@ -145,9 +150,9 @@ class GoogleCalendar:
             calendarId=self.calendar_id, eventId=event.event_id, sendUpdates="all"
         )
         try:
-            self._execute(request)
+            self._execute(request, "cancel an event")
         except HttpError as problem:
-            if _status(problem) not in (404, 410):
+            if status(problem) not in (404, 410):
                 raise self._failure(problem, "cancel an event") from None
         return replace(stored, cancelled=True, sequence=stored.sequence + 1)
 
@@ -164,7 +169,7 @@ class GoogleCalendar:
             "items": [{"id": address} for address in attendees],
         }
         try:
-            answer = self._execute(self.service.freebusy().query(body=body))
+            answer = self._execute(self.service.freebusy().query(body=body), "share free/busy times")
         except HttpError as problem:
             raise self._failure(problem, "share free/busy times") from None
         result: dict[str, list[tuple[datetime, datetime]]] = {}

@@ -1,15 +1,24 @@
-"""Google Forms API v1: create and update the referral form, and list its responses."""
+"""Google Forms API v1: create and update the referral form, and list its responses.
+
+Requests go through :func:`hsb_sheets.adapters.google_api.execute`, which retries 429, 5xx, 403 rate
+limits and connection errors with bounded, jittered backoff. The Forms API's JSON shapes stay in this
+module and :mod:`hsb_sheets.adapters.forms.payloads`; the service sees the port's types.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
-import httplib2
 from google.auth.credentials import Credentials
 from googleapiclient.errors import HttpError
 
-from hsb_sheets.adapters.google_api import build_service
-from hsb_sheets.errors import HsbError
+from hsb_sheets.adapters.forms.base import FormResponse, FormsError, PublishedForm, Question
+from hsb_sheets.adapters.forms.payloads import plan_requests
+from hsb_sheets.adapters.google_api import CONNECTION_ERRORS, build_service, execute, status
+from hsb_sheets.domain.form import FormDefinition
 
 SCOPES = (
     "https://www.googleapis.com/auth/forms.body",
@@ -17,29 +26,52 @@ SCOPES = (
 )
 
 
-class FormsError(HsbError):
-    """The Forms API refused or could not be reached."""
-
-
 def forms_service(credentials: Credentials, endpoint: str | None = None, timeout: float = 30.0) -> Any:
     """A Forms v1 client; ``endpoint`` replaces https://forms.googleapis.com/ (tests: a local fake)."""
     return build_service("forms", "v1", credentials, endpoint, "", timeout)
 
 
-class GoogleForms:
-    """The form and its responses, with bounded retries on 429/5xx."""
+def _published(resource: Mapping[str, Any]) -> PublishedForm:
+    """The port's view of a Forms API Form resource."""
+    questions = tuple(
+        Question(
+            item_id=str(item.get("itemId", "")),
+            question_id=str(item.get("questionItem", {}).get("question", {}).get("questionId", "")),
+            title=str(item.get("title", "")),
+        )
+        for item in resource.get("items", [])
+    )
+    return PublishedForm(str(resource.get("formId", "")), questions, str(resource.get("responderUri", "")))
 
-    def __init__(self, service: Any, retries: int = 5) -> None:
+
+def _response(resource: Mapping[str, Any]) -> FormResponse:
+    """The port's view of a Forms API FormResponse (text answers; a checkbox question has several)."""
+    submitted = datetime.fromisoformat(str(resource["createTime"]).replace("Z", "+00:00"))
+    answers = {
+        question_id: tuple(str(a.get("value", "")) for a in answer.get("textAnswers", {}).get("answers", []))
+        for question_id, answer in resource.get("answers", {}).items()
+    }
+    return FormResponse(submitted, answers)
+
+
+class GoogleForms:
+    """The form and its responses."""
+
+    def __init__(self, service: Any, retries: int = 5, sleep: Callable[[float], None] = time.sleep) -> None:
         self.service = service
         self.retries = retries
+        self.sleep = sleep
 
     def _execute(self, request: Any, doing: str) -> Any:
         try:
-            return request.execute(num_retries=self.retries)
+            return execute(request, api="Forms", doing=doing, retries=self.retries, sleep=self.sleep)
         except HttpError as problem:
-            raise FormsError(f"Google Forms refused to {doing} (HTTP {int(problem.resp.status)}).") from None
-        except (OSError, httplib2.HttpLib2Error) as problem:
+            raise FormsError(f"Google Forms refused to {doing} (HTTP {status(problem)}).") from None
+        except CONNECTION_ERRORS as problem:
             raise FormsError(f"Google Forms could not be reached ({type(problem).__name__}).") from None
+
+    def _form(self, form_id: str) -> dict[str, Any]:
+        return dict(self._execute(self.service.forms().get(formId=form_id), "read the form"))
 
     def create(self, title: str) -> str:
         """A new, empty form; its id."""
@@ -49,26 +81,28 @@ class GoogleForms:
         )
         return str(created["formId"])
 
-    def get(self, form_id: str) -> dict[str, Any]:
+    def get(self, form_id: str) -> PublishedForm:
         """The form with its items."""
-        return dict(self._execute(self.service.forms().get(formId=form_id), "read the form"))
+        return _published(self._form(form_id))
 
-    def update(self, form_id: str, requests: list[dict[str, Any]]) -> dict[str, Any]:
-        """Apply batchUpdate requests; returns the form as it now is."""
+    def update(self, form_id: str, form: FormDefinition, known: Mapping[str, str]) -> PublishedForm:
+        """Read the form's items, then apply the requests that bring them in line, in one batchUpdate."""
+        current = self._form(form_id)
+        requests = plan_requests(form, current.get("items", []), known)
         body = {"requests": requests, "includeFormInResponse": True}
         answer = self._execute(self.service.forms().batchUpdate(formId=form_id, body=body), "update the form")
-        return dict(answer.get("form") or self.get(form_id))
+        return _published(answer.get("form") or self._form(form_id))
 
-    def responses(self, form_id: str) -> list[dict[str, Any]]:
+    def responses(self, form_id: str) -> list[FormResponse]:
         """Every response, following pages."""
-        found: list[dict[str, Any]] = []
+        found: list[FormResponse] = []
         token = None
         while True:
             page = self._execute(
                 self.service.forms().responses().list(formId=form_id, pageToken=token, pageSize=5000),
                 "list the responses",
             )
-            found.extend(page.get("responses", []))
+            found.extend(_response(r) for r in page.get("responses", []))
             token = page.get("nextPageToken")
             if not token:
                 return found

@@ -12,6 +12,8 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Protocol
 
+from hsb_sheets.errors import MailError as MailError  # the port's error, here with its contract
+
 
 @dataclass(frozen=True)
 class Attachment:

@@ -2,20 +2,21 @@
 
 The service account acts for the mailbox by domain-wide delegation. Before sending, the adapter
 searches the mailbox for the email's Message-ID (``rfc822msgid:``): a message that went out before
-a crash is found and not sent again. Transient failures (429, 5xx, connection errors) are retried by
-the client library with bounded, randomised exponential backoff.
+a crash is found and not sent again. Transient failures (429, 5xx, 403 rate limits, connection errors)
+are retried by :func:`hsb_sheets.adapters.google_api.execute`, with bounded, jittered backoff.
 """
 
 from __future__ import annotations
 
 import base64
+import time
+from collections.abc import Callable
 from typing import Any
 
-import httplib2
 from google.auth.credentials import Credentials
 from googleapiclient.errors import HttpError
 
-from hsb_sheets.adapters.google_api import build_service
+from hsb_sheets.adapters.google_api import CONNECTION_ERRORS, build_service, execute, status
 from hsb_sheets.adapters.mail.base import Email
 from hsb_sheets.errors import MailError
 
@@ -31,19 +32,26 @@ def gmail_service(credentials: Credentials, endpoint: str | None = None, timeout
 class GmailMailer:
     """Sends through Gmail; never twice for one Message-ID."""
 
-    def __init__(self, service: Any, user_id: str = "me", retries: int = 5) -> None:
+    def __init__(
+        self,
+        service: Any,
+        user_id: str = "me",
+        retries: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.service = service
         self.user_id = user_id
         self.retries = retries
+        self.sleep = sleep
 
     def _execute(self, request: Any, doing: str) -> Any:
         try:
-            return request.execute(num_retries=self.retries)
+            return execute(request, api="Gmail", doing=doing, retries=self.retries, sleep=self.sleep)
         except HttpError as problem:
-            status = int(problem.resp.status)
-            transient = status == 429 or status >= 500
-            raise MailError(f"Gmail refused to {doing} (HTTP {status}).", transient=transient) from None
-        except (OSError, httplib2.HttpLib2Error) as problem:
+            code = status(problem)
+            transient = code == 429 or code >= 500
+            raise MailError(f"Gmail refused to {doing} (HTTP {code}).", transient=transient) from None
+        except CONNECTION_ERRORS as problem:
             raise MailError(
                 f"Gmail could not be reached ({type(problem).__name__}).", transient=True
             ) from None

@@ -1,6 +1,6 @@
-"""The referral form as Google Forms items, and the requests that bring a published form in line
-with config/referral_form.yaml in place (so its questions, and the sheet columns linked to them,
-keep their identity)."""
+"""Google Forms API v1 payloads: the referral form as Forms items, and the batchUpdate requests that
+bring a published form in line with config/referral_form.yaml in place (so its questions, and the
+sheet columns linked to them, keep their identity)."""
 
 from __future__ import annotations
 
