@@ -238,3 +238,25 @@ def test_updates_by_a_key_of_several_columns(harness: Harness) -> None:
                 updates=[Update("Cases", ("Case ID", "Worker"), ("HSB-2026-0001", "w3"), {"Notes": "x"})]
             )
         )
+
+
+def test_appends_reuse_blank_rows_at_the_bottom_but_not_between_rows(harness: Harness) -> None:
+    add_cases(harness.workbook, "HSB-2026-0001", "HSB-2026-0002", "HSB-2026-0003", "HSB-2026-0004")
+    # A coordinator clears the second case's row and the last two rows (values deleted, rows kept).
+    harness.edit("Cases", lambda rows: [rows[0], [""] * 4, rows[2], [""] * 4, [""] * 4])
+    add_cases(harness.workbook, "HSB-2026-0005")
+    assert read_cases(harness.workbook).column("Case ID")[:4] == [
+        "HSB-2026-0001",
+        "",
+        "HSB-2026-0003",
+        "HSB-2026-0005",
+    ]
+    add_cases(harness.workbook, "HSB-2026-0006", "HSB-2026-0007")
+    assert read_cases(harness.workbook).column("Case ID") == [
+        "HSB-2026-0001",
+        "",
+        "HSB-2026-0003",
+        "HSB-2026-0005",
+        "HSB-2026-0006",
+        "HSB-2026-0007",
+    ]

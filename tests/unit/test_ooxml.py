@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from hsb_sheets.adapters.workbook.ooxml import Package, PackageError, column_index, column_letters
+from hsb_sheets.adapters.workbook.ooxml import Package, PackageError
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 WORKBOOK = f"""<workbook xmlns="{MAIN}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">
@@ -86,8 +86,3 @@ def test_text_with_spaces_newlines_and_control_characters() -> None:
 def test_not_a_package() -> None:
     with pytest.raises(PackageError):
         Package(b"plain text")
-
-
-@pytest.mark.parametrize(("index", "letters"), [(1, "A"), (26, "Z"), (27, "AA"), (52, "AZ"), (703, "AAA")])
-def test_column_letters(index: int, letters: str) -> None:
-    assert column_letters(index) == letters and column_index(letters) == index

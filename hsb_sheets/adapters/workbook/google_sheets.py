@@ -26,16 +26,17 @@ import requests
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 
-from hsb_sheets.adapters.workbook.base import (
-    Key,
-    KeyIndex,
-    Table,
-    WriteBatch,
-    check_unique_keys,
-    last_used_row,
+from hsb_sheets.adapters.workbook import a1
+from hsb_sheets.adapters.workbook.base import Table, WriteBatch
+from hsb_sheets.adapters.workbook.google_layout import (
+    LAYOUT_KEY,
+    add_sheet_request,
+    freeze_request,
+    layout_requests,
+    marker_requests,
 )
-from hsb_sheets.adapters.workbook.ooxml import column_letters
-from hsb_sheets.domain.layout import HIGHLIGHT, PROTECTION_NOTE, Layout
+from hsb_sheets.adapters.workbook.plan import TabPlan, apply_plan, plan_writes, table_from_values
+from hsb_sheets.domain.layout import Layout
 from hsb_sheets.domain.tabs import TabSpec
 from hsb_sheets.errors import WorkbookError
 
@@ -43,7 +44,6 @@ SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 GOOGLE = "https://sheets.googleapis.com"
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 GROW_BY = 5000  # rows added at a time when appends reach the end of the grid
-NEW_TAB_ROWS = 5000  # so appends rarely need the grid to grow (two extra requests when they do)
 
 
 class SheetsHTTPClient(HTTPClient):
@@ -124,23 +124,6 @@ class SheetsHTTPClient(HTTPClient):
         raise AssertionError("unreachable")
 
 
-def a1_tab(title: str) -> str:
-    """A tab name quoted for A1 notation."""
-    return "'" + title.replace("'", "''") + "'"
-
-
-def _grid(range_text: str) -> tuple[int, int]:
-    """Rows and columns of the grid, from a whole-tab range as Google returns it ('Tab'!A1:Z1000)."""
-    cells = range_text.rpartition("!")[2]
-    end = cells.partition(":")[2] or cells
-    letters = "".join(ch for ch in end if ch.isalpha())
-    digits = "".join(ch for ch in end if ch.isdigit())
-    number = 0
-    for char in letters:
-        number = number * 26 + ord(char) - 64
-    return int(digits or 0), number
-
-
 class SheetsWorkbook:
     """The register in one Google spreadsheet."""
 
@@ -172,7 +155,7 @@ class SheetsWorkbook:
                 ) from None
             message = str(problem.error.get("message", "")) if isinstance(problem.error, dict) else ""
             if "Unable to parse range:" in message:
-                tab = _tab_in(message.split("Unable to parse range:", 1)[1])
+                tab = a1.tab_of(message.split("Unable to parse range:", 1)[1])
                 raise WorkbookError(
                     f"The register has no '{tab}' tab. Run 'hsb-sheets setup' to create it."
                 ) from None
@@ -197,18 +180,13 @@ class SheetsWorkbook:
             return {}
         answer = self._call(
             "read tabs " + ", ".join(names),
-            lambda: self.http.values_batch_get(self.spreadsheet_id, [a1_tab(n) for n in names]),
+            lambda: self.http.values_batch_get(self.spreadsheet_id, [a1.quote_tab(n) for n in names]),
         )
         tables = {}
         for name, value_range in zip(names, answer.get("valueRanges", []), strict=True):
-            self._grids[name] = _grid(value_range.get("range", ""))
+            self._grids[name] = a1.grid_size(value_range.get("range", ""))
             rows = [[str(v) for v in row] for row in value_range.get("values", [])]
-            header = rows[0] if rows else []
-            while header and not header[-1]:
-                header.pop()
-            width = len(header)
-            body = [(r + [""] * width)[:width] for r in rows[1:]]
-            tables[name] = Table(name, header, body)
+            tables[name] = table_from_values(name, rows)
         return tables
 
     # -- the port ------------------------------------------------------------------------------
@@ -230,33 +208,9 @@ class SheetsWorkbook:
         with self._lock:
             names = sorted({w.tab for w in batch.appends} | {w.tab for w in batch.updates})
             fresh = self._fetch(names)  # the rows as they are now, after any coordinator edits
-            data: list[dict[str, Any]] = []
-            indexes: dict[tuple[str, Key], KeyIndex] = {}
-            for update in batch.updates:
-                table = fresh[update.tab]
-                index_key = (update.tab, update.key_column)
-                if index_key not in indexes:
-                    indexes[index_key] = check_unique_keys(table, update.key_column)
-                position = indexes[index_key].position(update.key_column, update.key)
-                for column, value in update.values.items():
-                    cell = f"{column_letters(table.index(column) + 1)}{position + 2}"
-                    data.append({"range": f"{a1_tab(update.tab)}!{cell}", "values": [[value]]})
-                    table.rows[position][table.index(column)] = value
-            next_row = {name: last_used_row(fresh[name]) + 1 for name in names}
-            for append in batch.appends:
-                table = fresh[append.tab]
-                row_values = [""] * len(table.header)
-                for column, value in append.values.items():
-                    row_values[table.index(column)] = value
-                row = next_row[append.tab]
-                next_row[append.tab] += 1
-                last = column_letters(max(len(row_values), 1))
-                data.append({"range": f"{a1_tab(append.tab)}!A{row}:{last}{row}", "values": [row_values]})
-                position = row - 2
-                while len(table.rows) < position:
-                    table.rows.append([""] * len(table.header))
-                table.rows[position : position + 1] = [row_values]
-            self._grow(names, next_row)
+            plans = plan_writes(fresh, batch)
+            data = [value_range for name in names for value_range in _value_ranges(plans[name])]
+            self._grow(names, {name: plans[name].end_row for name in names})
             self._call(
                 "write to the register",
                 lambda: self.http.values_batch_update(
@@ -264,6 +218,7 @@ class SheetsWorkbook:
                 ),
             )
             if self._depth:
+                apply_plan(fresh, plans)
                 self._tables.update(fresh)
 
     def _sheet_id(self, name: str) -> int:
@@ -276,12 +231,12 @@ class SheetsWorkbook:
             }
         return self._sheet_ids[name]
 
-    def _grow(self, names: Sequence[str], next_row: Mapping[str, int]) -> None:
+    def _grow(self, names: Sequence[str], end_row: Mapping[str, int]) -> None:
         """Add rows to tabs whose appends would pass the end of the grid (one request, rarely)."""
         requests_ = []
         for name in names:
             rows, _ = self._grids.get(name, (0, 0))
-            needed = next_row[name] - 1
+            needed = end_row[name]
             if needed > rows:
                 requests_.append(
                     {
@@ -319,115 +274,9 @@ class SheetsWorkbook:
                 | {p.name for p in layout.protected}
             )
             headers = {name: table.header for name, table in self._fetch(tabs).items()}
-            requests_: list[dict[str, Any]] = []
-            for dropdown in layout.dropdowns:
-                column = headers[dropdown.tab].index(dropdown.column)
-                requests_.append(
-                    {
-                        "setDataValidation": {
-                            "range": {
-                                "sheetId": sheets[dropdown.tab]["properties"]["sheetId"],
-                                "startRowIndex": 1,
-                                "startColumnIndex": column,
-                                "endColumnIndex": column + 1,
-                            },
-                            "rule": {
-                                "condition": {
-                                    "type": "ONE_OF_LIST",
-                                    "values": [{"userEnteredValue": v} for v in dropdown.choices],
-                                },
-                                "strict": True,
-                                "showCustomUi": True,
-                            },
-                        }
-                    }
-                )
-            for highlight in layout.highlights:
-                sheet = sheets[highlight.tab]
-                letter = column_letters(headers[highlight.tab].index(highlight.column) + 1)
-                formula = f'=${letter}2="{highlight.equals}"'
-                existing = [
-                    v.get("userEnteredValue")
-                    for rule in sheet.get("conditionalFormats", [])
-                    for v in rule.get("booleanRule", {}).get("condition", {}).get("values", [])
-                ]
-                if formula in existing:
-                    continue
-                requests_.append(
-                    {
-                        "addConditionalFormatRule": {
-                            "index": 0,
-                            "rule": {
-                                "ranges": [
-                                    {
-                                        "sheetId": sheet["properties"]["sheetId"],
-                                        "startRowIndex": 1,
-                                        "startColumnIndex": 0,
-                                        "endColumnIndex": len(headers[highlight.tab]),
-                                    }
-                                ],
-                                "booleanRule": {
-                                    "condition": {
-                                        "type": "CUSTOM_FORMULA",
-                                        "values": [{"userEnteredValue": formula}],
-                                    },
-                                    "format": {"backgroundColor": _colour(HIGHLIGHT)},
-                                },
-                            },
-                        }
-                    }
-                )
-            for spec in layout.protected:
-                sheet = sheets[spec.name]
-                if any(p.get("description") == PROTECTION_NOTE for p in sheet.get("protectedRanges", [])):
-                    continue
-                system = [headers[spec.name].index(c) for c in spec.system if c in headers[spec.name]]
-                for start, end in _blocks(system):
-                    protected: dict[str, Any] = {
-                        "range": {
-                            "sheetId": sheet["properties"]["sheetId"],
-                            "startColumnIndex": start,
-                            "endColumnIndex": end,
-                        },
-                        "description": PROTECTION_NOTE,
-                    }
-                    if self.editor:
-                        protected.update(warningOnly=False, editors={"users": [self.editor]})
-                    else:
-                        protected["warningOnly"] = True
-                    requests_.append({"addProtectedRange": {"protectedRange": protected}})
-            for name in tabs:
-                requests_.append(
-                    {
-                        "updateSheetProperties": {
-                            "properties": {
-                                "sheetId": sheets[name]["properties"]["sheetId"],
-                                "gridProperties": {"frozenRowCount": 1},
-                            },
-                            "fields": "gridProperties.frozenRowCount",
-                        }
-                    }
-                )
-            if marker is not None:
-                requests_.append(
-                    {
-                        "deleteDeveloperMetadata": {
-                            "dataFilter": {"developerMetadataLookup": {"metadataKey": LAYOUT_KEY}}
-                        }
-                    }
-                )
-            requests_.append(
-                {
-                    "createDeveloperMetadata": {
-                        "developerMetadata": {
-                            "metadataKey": LAYOUT_KEY,
-                            "metadataValue": layout.fingerprint(),
-                            "location": {"spreadsheet": True},
-                            "visibility": "DOCUMENT",
-                        }
-                    }
-                }
-            )
+            requests_ = layout_requests(layout, sheets, headers, self.editor)
+            requests_ += [freeze_request(sheets[name]) for name in tabs]
+            requests_ += marker_requests(layout.fingerprint(), replace=marker is not None)
             self._call(
                 "format the register",
                 lambda: self.http.batch_update(self.spreadsheet_id, {"requests": requests_}),
@@ -443,27 +292,11 @@ class SheetsWorkbook:
             metadata = self._call(
                 "read the register's tabs", lambda: self.http.fetch_sheet_metadata(self.spreadsheet_id)
             )
-            existing = {s["properties"]["title"]: s["properties"] for s in metadata.get("sheets", [])}
-            changes: list[str] = []
-            adds = []
-            for spec in specs:
-                if spec.name not in existing:
-                    adds.append(
-                        {
-                            "addSheet": {
-                                "properties": {
-                                    "title": spec.name,
-                                    "gridProperties": {
-                                        "rowCount": NEW_TAB_ROWS,
-                                        "columnCount": max(26, len(spec.header) + 5),
-                                        "frozenRowCount": 1,
-                                    },
-                                }
-                            }
-                        }
-                    )
-                    changes.append(f"created tab '{spec.name}'")
-            if adds:
+            existing = {s["properties"]["title"] for s in metadata.get("sheets", [])}
+            new = [spec for spec in specs if spec.name not in existing]
+            changes = [f"created tab '{spec.name}'" for spec in new]
+            if new:
+                adds = [add_sheet_request(spec) for spec in new]
                 self._call(
                     "add tabs", lambda: self.http.batch_update(self.spreadsheet_id, {"requests": adds})
                 )
@@ -478,11 +311,7 @@ class SheetsWorkbook:
                     changes.extend(f"added column '{c}' to '{spec.name}'" for c in missing)
                 start = len(header) + 1
                 data.append(
-                    {
-                        "range": f"{a1_tab(spec.name)}!{column_letters(start)}1:"
-                        f"{column_letters(start + len(missing) - 1)}1",
-                        "values": [missing],
-                    }
+                    {"range": a1.area(1, start, 1, start + len(missing) - 1, spec.name), "values": [missing]}
                 )
             if data:
                 self._call(
@@ -496,29 +325,10 @@ class SheetsWorkbook:
             return changes
 
 
-LAYOUT_KEY = "hsb-sheets-layout"
-
-
-def _colour(hex_colour: str) -> dict[str, float]:
-    value = hex_colour.lstrip("#")
-    return {name: int(value[i : i + 2], 16) / 255 for name, i in (("red", 0), ("green", 2), ("blue", 4))}
-
-
-def _blocks(indexes: Sequence[int]) -> list[tuple[int, int]]:
-    """Contiguous runs of column indexes as (start, end exclusive)."""
-    runs: list[tuple[int, int]] = []
-    for i in sorted(indexes):
-        if runs and runs[-1][1] == i:
-            runs[-1] = (runs[-1][0], i + 1)
-        else:
-            runs.append((i, i + 1))
-    return runs
-
-
-def _tab_in(range_text: str) -> str:
-    """The tab name in a range such as 'My tab'!A1 or Tab."""
-    text = range_text.strip()
-    name = text.rpartition("!")[0] or text
-    if name.startswith("'") and name.endswith("'"):
-        name = name[1:-1].replace("''", "'")
-    return name
+def _value_ranges(plan: TabPlan) -> list[dict[str, Any]]:
+    """A write plan for one tab as value ranges: one per updated cell, one per appended row."""
+    ranges = [{"range": a1.cell(c.row, c.column, plan.tab), "values": [[c.value]]} for c in plan.updates]
+    for new in plan.appends:
+        area = a1.area(new.row, 1, new.row, max(len(new.values), 1), plan.tab)
+        ranges.append({"range": area, "values": [new.values]})
+    return ranges

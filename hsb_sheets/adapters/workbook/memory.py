@@ -7,7 +7,8 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from hsb_sheets.adapters.workbook.base import Table, WriteBatch, apply_batch, ensure_in_memory
+from hsb_sheets.adapters.workbook.base import Table, WriteBatch
+from hsb_sheets.adapters.workbook.plan import apply_plan, plan_writes
 from hsb_sheets.domain.layout import Layout
 from hsb_sheets.domain.tabs import TabSpec
 from hsb_sheets.errors import WorkbookError
@@ -31,7 +32,7 @@ class MemoryWorkbook:
     def ensure_tabs(self, specs: Sequence[TabSpec]) -> list[str]:
         """Create missing tabs and header columns."""
         with self._lock:
-            return ensure_in_memory(self.tables, specs)
+            return _ensure(self.tables, specs)
 
     def apply_layout(self, layout: Layout) -> list[str]:
         """Remember the layout (an in-memory register has nothing to draw)."""
@@ -51,7 +52,26 @@ class MemoryWorkbook:
     def write(self, batch: WriteBatch) -> None:
         """Apply a batch to a copy, then swap it in: all or nothing."""
         with self._lock:
+            plans = plan_writes(self.tables, batch)  # checks the whole batch before anything changes
             staged = copy.deepcopy(self.tables)
-            apply_batch(staged, batch)
+            apply_plan(staged, plans)
             self.tables = staged
             self.writes += 1
+
+
+def _ensure(tables: dict[str, Table], specs: Sequence[TabSpec]) -> list[str]:
+    """Create missing tabs and append missing columns to headers; return what changed."""
+    changes = []
+    for spec in specs:
+        table = tables.get(spec.name)
+        if table is None:
+            tables[spec.name] = Table(spec.name, list(spec.header), [])
+            changes.append(f"created tab '{spec.name}'")
+            continue
+        for column in spec.header:
+            if column not in table.header:
+                table.header.append(column)
+                for row in table.rows:
+                    row.append("")
+                changes.append(f"added column '{column}' to '{spec.name}'")
+    return changes

@@ -19,36 +19,21 @@ from typing import cast
 
 from lxml import etree
 
+from hsb_sheets.adapters.workbook.a1 import area, column_of
+from hsb_sheets.adapters.workbook.a1 import cell as cell_ref
+
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _N = {"m": MAIN}
 _C, _ROW, _V, _IS, _T = (f"{{{MAIN}}}{tag}" for tag in ("c", "row", "v", "is", "t"))
-_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
 # Characters XML 1.0 cannot hold (a pasted control character must not break the register).
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class PackageError(Exception):
     """The file is not an xlsx package this module can read."""
-
-
-def column_letters(index: int) -> str:
-    """1 -> A, 27 -> AA."""
-    letters = ""
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
-
-
-def column_index(letters: str) -> int:
-    """A -> 1, AA -> 27."""
-    number = 0
-    for char in letters:
-        number = number * 26 + ord(char) - 64
-    return number
 
 
 def _text(element: etree._Element) -> str:
@@ -147,9 +132,7 @@ class Package:
             cells: list[str] = []
             column = 0
             for cell in row.iterchildren(_C):
-                ref = cell.get("r")
-                m = _CELL_REF.fullmatch(ref) if ref else None
-                column = column_index(m[1]) if m else column + 1
+                column = column_of(cell.get("r") or "") or column + 1
                 if column > len(cells):
                     cells.extend([""] * (column - len(cells)))
                 cells[column - 1] = self._value(cell)
@@ -181,14 +164,12 @@ class Package:
         return row
 
     def _write_cell(self, row: etree._Element, number: int, column: int, value: str) -> None:
-        ref = f"{column_letters(column)}{number}"
         cell = None
         following = None
         for existing in row.iterchildren(_C):
-            m = _CELL_REF.fullmatch(existing.get("r", ""))
-            if m is None:
+            at = column_of(existing.get("r", ""))
+            if at is None:
                 continue
-            at = column_index(m[1])
             if at == column:
                 cell = existing
                 break
@@ -196,7 +177,7 @@ class Package:
                 following = existing
                 break
         if cell is None:
-            cell = etree.Element(_C, r=ref)
+            cell = etree.Element(_C, r=cell_ref(number, column))
             if following is not None:
                 following.addprevious(cell)
             else:
@@ -241,7 +222,7 @@ class Package:
         widest = 1
         for row in sheet.rows.values():
             last = row[-1] if len(row) else None
-            m = _CELL_REF.fullmatch(last.get("r", "")) if last is not None else None
-            if m:
-                widest = max(widest, column_index(m[1]))
-        dimension.set("ref", f"A1:{column_letters(widest)}{max(sheet.rows)}")
+            at = column_of(last.get("r", "")) if last is not None else None
+            if at:
+                widest = max(widest, at)
+        dimension.set("ref", area(1, 1, max(sheet.rows), widest))

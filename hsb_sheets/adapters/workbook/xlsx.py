@@ -24,16 +24,11 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from hsb_sheets.adapters.workbook.base import (
-    Key,
-    KeyIndex,
-    Table,
-    WriteBatch,
-    check_unique_keys,
-    last_used_row,
-)
-from hsb_sheets.adapters.workbook.ooxml import Package, PackageError, column_letters
-from hsb_sheets.domain.layout import HIGHLIGHT, Layout
+from hsb_sheets.adapters.workbook import a1
+from hsb_sheets.adapters.workbook.base import Table, WriteBatch
+from hsb_sheets.adapters.workbook.ooxml import Package, PackageError
+from hsb_sheets.adapters.workbook.plan import apply_plan, plan_writes, table_from_values, trim_header
+from hsb_sheets.domain.layout import HIGHLIGHT, Dropdown, Highlight, Layout
 from hsb_sheets.domain.tabs import TabSpec
 from hsb_sheets.errors import WorkbookError
 
@@ -133,85 +128,43 @@ class XlsxWorkbook:
                 os.unlink(temporary)
             raise
 
+    def _open_book(self) -> OpenpyxlBook:
+        """The whole workbook through openpyxl, for changes to its structure."""
+        try:
+            return load_workbook(self.path)
+        except Exception:  # openpyxl raises many kinds for a damaged file
+            raise WorkbookError(f"{self.path.name} cannot be opened as a workbook.") from None
+
+    def _save_book(self, book: OpenpyxlBook) -> None:
+        buffer = io.BytesIO()
+        book.save(buffer)
+        self._replace_file(buffer.getvalue())
+
     def ensure_tabs(self, specs: Sequence[TabSpec]) -> list[str]:
         """Create the file, missing tabs and missing header columns (with openpyxl)."""
         with self.session():
             if self.path.exists():
-                try:
-                    book = load_workbook(self.path)
-                except Exception:  # openpyxl raises many kinds for a damaged file
-                    raise WorkbookError(f"{self.path.name} cannot be opened as a workbook.") from None
+                book = self._open_book()
             else:
                 book = OpenpyxlBook()
                 assert book.active is not None
                 book.remove(book.active)
             changes = []
             for spec in specs:
-                created = spec.name not in book.sheetnames
-                if created:
-                    sheet = book.create_sheet(spec.name)
-                    header: list[str] = []
-                    changes.append(f"created tab '{spec.name}'")
-                else:
-                    sheet = book[spec.name]
-                    header = [cell_text(c.value) for c in sheet[1]]
-                    while header and not header[-1]:
-                        header.pop()
-                for column in spec.header:
-                    if column not in header:
-                        header.append(column)
-                        set_text(sheet, 1, len(header), column)
-                        sheet.cell(row=1, column=len(header)).font = _BOLD
-                        if not created:
-                            changes.append(f"added column '{column}' to '{spec.name}'")
-                sheet.freeze_panes = "A2"
+                changes.extend(_ensure_tab(book, spec))
             if changes or not self.path.exists():
-                buffer = io.BytesIO()
-                book.save(buffer)
-                self._replace_file(buffer.getvalue())
+                self._save_book(book)
             self._forget()
             return changes
 
     def apply_layout(self, layout: Layout) -> list[str]:
         """Dropdowns (data validation) and red rows (conditional formatting), as on Google."""
         with self.session():
-            try:
-                book = load_workbook(self.path)
-            except Exception:  # openpyxl raises many kinds for a damaged file
-                raise WorkbookError(f"{self.path.name} cannot be opened as a workbook.") from None
-            changes = []
-            for dropdown in layout.dropdowns:
-                sheet = book[dropdown.tab]
-                letter = _letter(sheet, dropdown.column)
-                area = f"{letter}2:{letter}{LAYOUT_ROWS}"
-                if any(str(dv.sqref) == area for dv in sheet.data_validations.dataValidation):
-                    continue
-                validation = DataValidation(
-                    type="list",
-                    formula1='"' + ",".join(dropdown.choices) + '"',
-                    allow_blank=True,
-                    showErrorMessage=True,
-                    errorTitle="Not in the list",
-                    error=f"Choose a value for {dropdown.column} from the list.",
-                )
-                validation.add(area)
-                sheet.add_data_validation(validation)
-                changes.append(f"dropdown on '{dropdown.tab}' {dropdown.column}")
-            for highlight in layout.highlights:
-                sheet = book[highlight.tab]
-                letter = _letter(sheet, highlight.column)
-                area = f"A2:{column_letters(max(sheet.max_column, 1))}{LAYOUT_ROWS}"
-                if any(str(rule.sqref) == area for rule in sheet.conditional_formatting):
-                    continue
-                fill = PatternFill(start_color=HIGHLIGHT[1:], end_color=HIGHLIGHT[1:], fill_type="solid")
-                sheet.conditional_formatting.add(
-                    area, FormulaRule(formula=[f'${letter}2="{highlight.equals}"'], fill=fill)
-                )
-                changes.append(f"red rows on '{highlight.tab}' when {highlight.column} is {highlight.equals}")
+            book = self._open_book()
+            changes = [change for d in layout.dropdowns if (change := _add_dropdown(book[d.tab], d))]
+            changes += [change for h in layout.highlights if (change := _add_highlight(book[h.tab], h))]
             if changes:
-                buffer = io.BytesIO()
-                book.save(buffer)
-                self._replace_file(buffer.getvalue())
+                self._save_book(book)
             self._forget()
             return changes
 
@@ -220,13 +173,7 @@ class XlsxWorkbook:
             package = self._load()
             if name not in package.sheet_parts:
                 raise WorkbookError(f"The register has no '{name}' tab. Run 'hsb-sheets setup' to create it.")
-            rows = package.values(name)
-            header = rows[0] if rows else []
-            while header and not header[-1]:
-                header.pop()
-            width = len(header)
-            body = [(r + [""] * width)[:width] for r in rows[1:]]
-            self._tables[name] = Table(name, header, body)
+            self._tables[name] = table_from_values(name, package.values(name))
         return self._tables[name]
 
     def read(self, tabs: Sequence[str]) -> dict[str, Table]:
@@ -245,64 +192,77 @@ class XlsxWorkbook:
         with self.session():
             names = {w.tab for w in batch.appends} | {w.tab for w in batch.updates}
             staged = {name: self._table(name) for name in names}
-            before = {name: len(table.rows) for name, table in staged.items()}
-            cells: dict[str, dict[tuple[int, int], str]] = {name: {} for name in names}
-            positions: dict[tuple[str, Key], KeyIndex] = {}
-            for update in batch.updates:  # resolve every key before anything changes
-                table = staged[update.tab]
-                index_key = (update.tab, update.key_column)
-                if index_key not in positions:
-                    positions[index_key] = check_unique_keys(table, update.key_column)
-                positions[index_key].position(update.key_column, update.key)
-                for column in update.values:
-                    table.index(column)
-            for append in batch.appends:
-                for column in append.values:
-                    staged[append.tab].index(column)
-            for update in batch.updates:
-                position = positions[(update.tab, update.key_column)].position(update.key_column, update.key)
-                table = staged[update.tab]
-                for column, value in update.values.items():
-                    cells[update.tab][(position + 2, table.index(column) + 1)] = value
-            next_row = {name: last_used_row(staged[name], before[name]) + 1 for name in names}
-            new_rows: list[tuple[Table, int, list[str]]] = []
-            for append in batch.appends:
-                table = staged[append.tab]
-                row = next_row[append.tab]
-                next_row[append.tab] += 1
-                values = [""] * len(table.header)
-                for column, value in append.values.items():
-                    values[table.index(column)] = value
-                    cells[append.tab][(row, table.index(column) + 1)] = value
-                new_rows.append((table, row, values))
+            plans = plan_writes(staged, batch)
             package = self._load()
             try:
-                for name, changes in cells.items():
-                    package.set_cells(name, changes)
+                for name, plan in plans.items():
+                    package.set_cells(name, plan.cells())
                 self._replace_file(package.to_bytes())
             except BaseException:
                 self._forget()
                 raise
-            # Keep the tables read in this session in step with the file, so nothing is parsed twice.
-            for update in batch.updates:
-                table = staged[update.tab]
-                position = positions[(update.tab, update.key_column)].position(update.key_column, update.key)
-                for column, value in update.values.items():
-                    table.rows[position][table.index(column)] = value
-            for table, row, values in new_rows:
-                position = row - 2
-                while len(table.rows) < position:
-                    table.rows.append([""] * len(table.header))
-                if position < len(table.rows):
-                    table.rows[position] = values
-                else:
-                    table.rows.append(values)
+            apply_plan(staged, plans)  # the tables read in this session stay in step with the file
 
 
-def _letter(sheet: Worksheet, column: str) -> str:
+def _column(sheet: Worksheet, column: str) -> int:
+    """The sheet column (from 1) of a header name; WorkbookError if the header lacks it."""
     header = [cell_text(c.value) for c in sheet[1]]
     if column not in header:
         raise WorkbookError(
             f"The '{sheet.title}' tab has no '{column}' column. Run 'hsb-sheets setup' to repair it."
         )
-    return column_letters(header.index(column) + 1)
+    return header.index(column) + 1
+
+
+def _ensure_tab(book: OpenpyxlBook, spec: TabSpec) -> list[str]:
+    """Create one tab or add its missing header columns (bold, header frozen); say what changed."""
+    changes = []
+    created = spec.name not in book.sheetnames
+    if created:
+        sheet = book.create_sheet(spec.name)
+        header: list[str] = []
+        changes.append(f"created tab '{spec.name}'")
+    else:
+        sheet = book[spec.name]
+        header = trim_header([cell_text(c.value) for c in sheet[1]])
+    for column in spec.header:
+        if column not in header:
+            header.append(column)
+            set_text(sheet, 1, len(header), column)
+            sheet.cell(row=1, column=len(header)).font = _BOLD
+            if not created:
+                changes.append(f"added column '{column}' to '{spec.name}'")
+    sheet.freeze_panes = "A2"
+    return changes
+
+
+def _add_dropdown(sheet: Worksheet, dropdown: Dropdown) -> str | None:
+    """A list validation on one column below the header, unless it is there already."""
+    column = _column(sheet, dropdown.column)
+    area = a1.area(2, column, LAYOUT_ROWS, column)
+    if any(str(dv.sqref) == area for dv in sheet.data_validations.dataValidation):
+        return None
+    validation = DataValidation(
+        type="list",
+        formula1='"' + ",".join(dropdown.choices) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Not in the list",
+        error=f"Choose a value for {dropdown.column} from the list.",
+    )
+    validation.add(area)
+    sheet.add_data_validation(validation)
+    return f"dropdown on '{dropdown.tab}' {dropdown.column}"
+
+
+def _add_highlight(sheet: Worksheet, highlight: Highlight) -> str | None:
+    """Red rows where one column holds a value, unless the rule is there already."""
+    letter = a1.column_letters(_column(sheet, highlight.column))
+    area = a1.area(2, 1, LAYOUT_ROWS, max(sheet.max_column, 1))
+    if any(str(rule.sqref) == area for rule in sheet.conditional_formatting):
+        return None
+    fill = PatternFill(start_color=HIGHLIGHT[1:], end_color=HIGHLIGHT[1:], fill_type="solid")
+    sheet.conditional_formatting.add(
+        area, FormulaRule(formula=[f'${letter}2="{highlight.equals}"'], fill=fill)
+    )
+    return f"red rows on '{highlight.tab}' when {highlight.column} is {highlight.equals}"
