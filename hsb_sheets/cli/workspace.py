@@ -11,7 +11,7 @@ from rich.table import Table
 
 from hsb_sheets.bootstrap import DIRECTORY_EXAMPLE, build_context
 from hsb_sheets.cli.common import AppState, console
-from hsb_sheets.cli.report import print_digest, print_intake, print_meetings, print_reminders
+from hsb_sheets.cli.report import print_outcome
 from hsb_sheets.config import load_settings
 from hsb_sheets.domain.tabs import FORM_RESPONSES, REFERRALS
 from hsb_sheets.resources import shipped
@@ -59,11 +59,11 @@ def demo(directory: Path) -> None:
         added, _ = import_responses(ctx, header, rows)
         console.print(f"Added {added} fictional form responses to '{FORM_RESPONSES}'.")
     with ctx.lease.hold():
-        print_intake(run_job(ctx, "intake").report)
+        print_outcome(run_job(ctx, "intake"))
         add_demo_interventions(ctx)
-        print_meetings(run_job(ctx, "meetings").report)
-        print_reminders(run_job(ctx, "reminders").report)
-        print_digest(run_job(ctx, "digest").report)
+        print_outcome(run_job(ctx, "meetings"))
+        print_outcome(run_job(ctx, "reminders"))
+        print_outcome(run_job(ctx, "digest"))
     console.print(_routes_table(ctx.workbook.read([REFERRALS])[REFERRALS].records()))
     console.print(f"Register:  {settings.resolve(settings.workbook.path)}")
     console.print(
