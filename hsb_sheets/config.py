@@ -211,6 +211,22 @@ def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Setti
         raise ConfigError(_describe(problem, str(path))) from None
 
 
+def create_workspace(directory: Path) -> Path:
+    """Make a local workspace folder with its settings file (kept if already there) and outbox.
+
+    Returns the settings file's path.
+    """
+    settings_file = directory / SETTINGS_FILE
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        if not settings_file.exists():
+            settings_file.write_text(DEFAULT_SETTINGS_TOML, encoding="utf-8")
+        (directory / "outbox").mkdir(exist_ok=True)
+    except OSError as problem:
+        raise ConfigError(f"Cannot make a workspace in {directory}: {problem.strerror}.") from None
+    return settings_file
+
+
 DEFAULT_SETTINGS_TOML = """\
 # hsb-sheets workspace settings. Paths are relative to this file.
 # Every key can be overridden from the environment: HSB_SHEETS_<SECTION>_<KEY>.

@@ -6,21 +6,10 @@ import click
 from rich.table import Table
 
 from hsb_sheets.cli.common import AppState, console
-from hsb_sheets.cli.report import print_digest, print_intake, print_meetings, print_reminders
+from hsb_sheets.cli.report import Printer
 from hsb_sheets.domain.tabs import JobStatusTab
-from hsb_sheets.services.digest import DigestReport
-from hsb_sheets.services.intake import IntakeReport
-from hsb_sheets.services.meetings import MeetingsReport
-from hsb_sheets.services.reminders import RemindersReport
-from hsb_sheets.services.runner import JOBS, run_job
+from hsb_sheets.services.runner import JOBS, run_jobs
 from hsb_sheets.services.status import read_status
-
-PRINTERS = {
-    IntakeReport: print_intake,
-    MeetingsReport: print_meetings,
-    RemindersReport: print_reminders,
-    DigestReport: print_digest,
-}
 
 
 @click.command()
@@ -36,15 +25,7 @@ def run(state: AppState, job_names: tuple[str, ...], once: bool, dry_run: bool) 
     """Run jobs once (all of them unless --job is given), holding the run lease."""
     if once and job_names:
         raise click.UsageError("--once runs every job; leave out --job, or leave out --once.")
-    ctx = state.context()
-    with ctx.lease.hold():
-        for job in job_names or tuple(JOBS):
-            if console.is_terminal:  # a spinner while a long run works; plain output otherwise
-                with console.status(f"Running {job}..."):
-                    outcome = run_job(ctx, job, dry_run=dry_run)
-            else:
-                outcome = run_job(ctx, job, dry_run=dry_run)
-            PRINTERS[type(outcome.report)](outcome.report)  # type: ignore[operator]
+    run_jobs(state.context(), job_names, dry_run=dry_run, watcher=Printer(spinner=True))
 
 
 @click.command()

@@ -1,8 +1,15 @@
-"""Printing job reports without personal data: counts, case ids, routes."""
+"""Printing job reports without personal data: counts, case ids, routes.
+
+Every number printed about a run comes from its counts (``JobOutcome.counts``, the report's
+``counts()``), the same numbers its log line and the Job status tab show.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 
 from rich.table import Table
 
@@ -14,30 +21,56 @@ from hsb_sheets.services.intake import IntakeReport
 from hsb_sheets.services.meetings import MeetingsReport
 from hsb_sheets.services.notifications import DeliveryReport
 from hsb_sheets.services.reminders import RemindersReport
+from hsb_sheets.services.runner import JobOutcome
+
+Counts = Mapping[str, int]
 
 
-def print_intake(report: IntakeReport) -> None:
+class Printer:
+    """A watcher of a run that prints each job's summary as it finishes.
+
+    With ``spinner``, a spinner shows while a job works on a terminal (plain output otherwise).
+    """
+
+    def __init__(self, *, spinner: bool = False) -> None:
+        self.spinner = spinner
+
+    def running(self, job: str) -> AbstractContextManager[object]:
+        """A spinner on a terminal, when asked for."""
+        return console.status(f"Running {job}...") if self.spinner and console.is_terminal else nullcontext()
+
+    def finished(self, outcome: JobOutcome) -> None:
+        """Print the job's summary."""
+        print_outcome(outcome)
+
+
+def print_outcome(outcome: JobOutcome) -> None:
+    """The summary of one job run, by the job's printer."""
+    PRINTERS[outcome.job](outcome.report, outcome.counts)
+
+
+def print_intake(report: IntakeReport, counts: Counts) -> None:
     """One summary of an intake run."""
     verb = "would register" if report.dry_run else "registered"
     console.print(
-        f"intake: {verb} {len(report.registered)} referral(s), {report.issues} intake issue(s); "
-        f"{report.already_ingested} response(s) already ingested."
+        f"intake: {verb} {counts['registered']} referral(s), {counts['issues']} intake issue(s); "
+        f"{counts['already_ingested']} response(s) already ingested."
     )
     if report.routes:
         routes = ", ".join(f"{route} {count}" for route, count in sorted(report.routes.items()))
         console.print(f"  routes: {routes}")
-    if report.possible_duplicates:
-        console.print(f"  possible duplicates flagged for a coordinator: {report.possible_duplicates}")
+    if counts["possible_duplicates"]:
+        console.print(f"  possible duplicates flagged for a coordinator: {counts['possible_duplicates']}")
     if report.dry_run:
         print_planned(report.planned)
         return
-    print_delivery(report.delivery)
+    print_delivery(counts, report.delivery)
 
 
-def print_delivery(delivery: DeliveryReport) -> None:
-    """How the emails of a run went."""
-    sent, failed, waiting = len(delivery.sent), len(delivery.failed), len(delivery.waiting)
-    console.print(f"  emails: {sent} sent, {failed} failed, {waiting} waiting to retry")
+def print_delivery(counts: Counts, delivery: DeliveryReport) -> None:
+    """How the emails of a run went (those waiting to retry are not a count of the run's)."""
+    sent, failed = counts["emails_sent"], counts["emails_failed"]
+    console.print(f"  emails: {sent} sent, {failed} failed, {len(delivery.waiting)} waiting to retry")
 
 
 def print_planned(batch: WriteBatch) -> None:
@@ -59,28 +92,28 @@ def print_planned(batch: WriteBatch) -> None:
             )
 
 
-def print_meetings(report: MeetingsReport) -> None:
+def print_meetings(report: MeetingsReport, counts: Counts) -> None:
     """One summary of a meetings run (meeting references only)."""
     verb = "would" if report.dry_run else "did"
     console.print(
-        f"meetings ({verb}): {len(report.created)} new, {len(report.invited)} invited, "
-        f"{len(report.rescheduled)} rescheduled, {len(report.cancelled)} cancelled, "
-        f"{len(report.needs_scheduling)} need scheduling by a coordinator."
+        f"meetings ({verb}): {counts['created']} new, {counts['invited']} invited, "
+        f"{counts['rescheduled']} rescheduled, {counts['cancelled']} cancelled, "
+        f"{counts['needs_scheduling']} need scheduling by a coordinator."
     )
     if report.waiting:
         console.print(f"  calendar unavailable, will retry: {', '.join(report.waiting)}")
     if report.dry_run:
         print_planned(report.planned)
-    elif report.delivery.sent or report.delivery.failed:
-        d = report.delivery
-        console.print(f"  notes to coordinators: {len(d.sent)} sent, {len(d.failed)} failed")
+    elif counts["emails_sent"] or counts["emails_failed"]:
+        sent, failed = counts["emails_sent"], counts["emails_failed"]
+        console.print(f"  notes to coordinators: {sent} sent, {failed} failed")
 
 
-def print_reminders(report: RemindersReport) -> None:
+def print_reminders(report: RemindersReport, counts: Counts) -> None:
     """One summary of a reminders run."""
     verb = "would queue" if report.dry_run else "queued"
     statuses = ", ".join(f"{status} {count}" for status, count in sorted(report.statuses.items()))
-    console.print(f"reminders: {verb} {len(report.queued)} reminder(s); interventions: {statuses or 'none'}.")
+    console.print(f"reminders: {verb} {counts['queued']} reminder(s); interventions: {statuses or 'none'}.")
     if report.late:
         console.print(f"  end summaries recorded late (audited): {', '.join(report.late)}")
     for problem in report.problems:
@@ -88,17 +121,25 @@ def print_reminders(report: RemindersReport) -> None:
     if report.dry_run:
         print_planned(report.planned)
     else:
-        print_delivery(report.delivery)
+        print_delivery(counts, report.delivery)
 
 
-def print_digest(report: DigestReport) -> None:
+def print_digest(report: DigestReport, counts: Counts) -> None:
     """One summary of a digest run."""
     if report.skipped:
         console.print(f"digest: skipped ({report.skipped}).")
         return
     verb = "would queue" if report.dry_run else "queued"
-    console.print(f"digest: {verb} {len(report.queued)} digest email(s) to coordinators.")
+    console.print(f"digest: {verb} {counts['queued']} digest email(s) to coordinators.")
     if report.dry_run:
         print_planned(report.planned)
     else:
-        print_delivery(report.delivery)
+        print_delivery(counts, report.delivery)
+
+
+PRINTERS: dict[str, Callable[[Any, Counts], None]] = {
+    "intake": print_intake,
+    "meetings": print_meetings,
+    "reminders": print_reminders,
+    "digest": print_digest,
+}

@@ -8,11 +8,7 @@ import click
 
 from hsb_sheets.bootstrap import EXAMPLES_FILE
 from hsb_sheets.cli.common import AppState, console
-from hsb_sheets.cli.rule_source import current_rules
-from hsb_sheets.domain.facts import fact_catalogue
-from hsb_sheets.resources import shipped
-from hsb_sheets.services.rule_source import read_rule_csv
-from hsb_sheets.services.rules_check import run_examples
+from hsb_sheets.services.rules_in_use import check_examples
 
 
 @click.group()
@@ -30,13 +26,12 @@ def rules() -> None:
 @click.pass_obj
 def check(state: AppState, examples: Path | None) -> None:
     """Check the table parses and covers every case, then run the worked examples."""
-    source = current_rules(state)
+    source = state.rule_source()
     console.print(
         f"{len(source.table.rows)} rules from {source.origin} parse and give every case a "
         "service, a route and a recording system."
     )
-    header, rows = read_rule_csv(examples or shipped(EXAMPLES_FILE))
-    count, failures = run_examples(source.table, header, rows, fact_catalogue(source.form))
+    count, failures = check_examples(source, examples)
     for failure in failures:
         console.print(
             f"[red]FAIL[/red] {failure.example}: {failure.output} expected "

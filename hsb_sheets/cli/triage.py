@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import click
 from rich.table import Table
 
 from hsb_sheets.cli.common import AppState, console
-from hsb_sheets.cli.rule_source import current_rules
-from hsb_sheets.services.triage import read_csv_rows, triage_rows
+from hsb_sheets.services.triage import triage_file
 
 
 def _parse_today(_: click.Context, __: click.Parameter, value: str | None) -> date | None:
@@ -27,16 +26,15 @@ def _parse_today(_: click.Context, __: click.Parameter, value: str | None) -> da
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option(
-    "--today", callback=_parse_today, help="Received date for rows without a Timestamp (YYYY-MM-DD)."
+    "--today",
+    callback=_parse_today,
+    help="Received date for rows without a Timestamp (YYYY-MM-DD; default: today where the service is).",
 )
 @click.pass_obj
 def triage(state: AppState, file: Path, output: str, today: date | None) -> None:
     """Validate and route every response in FILE (headers: question titles or field ids)."""
-    source = current_rules(state)
-    header, rows = read_csv_rows(file)
-    results = triage_rows(
-        source.form, source.table, header, rows, today or datetime.now().date(), source.locale
-    )
+    source = state.rule_source()
+    results = triage_file(source, file, state.clock(), today)
     if output == "json":
         click.echo(json.dumps(results, indent=2, ensure_ascii=False))
         return

@@ -3,35 +3,28 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import click
 from rich.table import Table
 
-from hsb_sheets.bootstrap import DIRECTORY_EXAMPLE, build_context
 from hsb_sheets.cli.common import AppState, console
-from hsb_sheets.cli.report import print_digest, print_intake, print_meetings, print_reminders
-from hsb_sheets.config import load_settings
-from hsb_sheets.domain.tabs import FORM_RESPONSES, REFERRALS, ReferralsTab
-from hsb_sheets.resources import shipped
-from hsb_sheets.services.demo_data import demo_responses
-from hsb_sheets.services.rule_source import read_rule_csv
-from hsb_sheets.services.runner import run_job
+from hsb_sheets.cli.report import Printer
+from hsb_sheets.domain.tabs import FORM_RESPONSES
+from hsb_sheets.services.demo import CaseKind, prepare_demo, run_demo
 from hsb_sheets.services.setup import setup_register
-from hsb_sheets.services.workspace import add_demo_interventions, create_workspace, import_responses
+from hsb_sheets.services.workspace import init_workspace
 
 
 @click.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 def init(directory: Path) -> None:
     """Make a local workspace in DIRECTORY: settings, register workbook and outbox."""
-    settings = load_settings(create_workspace(directory))
-    changes = setup_register(build_context(settings))
+    workspace = init_workspace(directory)
     console.print(f"Workspace ready in {directory}.")
-    for change in changes:
+    for change in workspace.changes:
         console.print(f"  {change}")
-    console.print(f"Register: {settings.resolve(settings.workbook.path)}")
+    console.print(f"Register: {workspace.settings.resolve(workspace.settings.workbook.path)}")
 
 
 @click.command()
@@ -49,43 +42,24 @@ def setup(state: AppState) -> None:
 @click.argument("directory", default="demo-workspace", type=click.Path(file_okay=False, path_type=Path))
 def demo(directory: Path) -> None:
     """Make a workspace with fictional referrals, run every job once and show what happened."""
-    settings = load_settings(create_workspace(directory))
-    ctx = build_context(settings)
-    setup_register(ctx, directory_seed=read_rule_csv(shipped(DIRECTORY_EXAMPLE)))
-    with ctx.workbook.session():
-        has_responses = bool(ctx.workbook.read([FORM_RESPONSES])[FORM_RESPONSES].rows)
-    if not has_responses:
-        header, rows = demo_responses(ctx.form, ctx.now())
-        added, _ = import_responses(ctx, header, rows)
-        console.print(f"Added {added} fictional form responses to '{FORM_RESPONSES}'.")
-    with ctx.lease.hold():
-        print_intake(run_job(ctx, "intake").report)
-        add_demo_interventions(ctx)
-        print_meetings(run_job(ctx, "meetings").report)
-        print_reminders(run_job(ctx, "reminders").report)
-        print_digest(run_job(ctx, "digest").report)
-    console.print(_routes_table(ctx.workbook.read([REFERRALS])[REFERRALS].records()))
-    console.print(f"Register:  {settings.resolve(settings.workbook.path)}")
+    prepared = prepare_demo(directory)
+    if prepared.added:
+        console.print(f"Added {prepared.added} fictional form responses to '{FORM_RESPONSES}'.")
+    run = run_demo(prepared, Printer())
+    console.print(_cases_table(run.cases))
+    console.print(f"Register:  {run.register}")
+    console.print(f"Emails:    {run.outbox} (.eml files; open them in any mail program)")
+    console.print(f"Invites:   {run.invites} (the latest .ics of each meeting)")
     console.print(
-        f"Emails:    {settings.resolve(settings.mail.outbox)} (.eml files; open them in any mail program)"
-    )
-    console.print(
-        f"Invites:   {settings.resolve(settings.calendar.ics_folder)} (the latest .ics of each meeting)"
-    )
-    console.print(
-        f"Run again: hsb-sheets --config {directory / 'hsb-sheets.toml'} run  (nothing is duplicated)"
+        f"Run again: hsb-sheets --config {prepared.workspace.settings_file} run  (nothing is duplicated)"
     )
 
 
-def _routes_table(records: Iterable[Mapping[str, str]]) -> Table:
+def _cases_table(cases: Counter[CaseKind]) -> Table:
     """Cases on the register by service, route and meeting (no personal data)."""
-    counts = Counter(
-        (r.get(ReferralsTab.SERVICE, ""), r.get(ReferralsTab.ROUTE, ""), r.get(ReferralsTab.MEETING, ""))
-        for r in records
-    )
     table = Table(title="Cases on the register")
     for column in ("Service", "Route", "Meeting", "Cases"):
         table.add_column(column, justify="right" if column == "Cases" else "left")
-    for (service, route, meeting), count in sorted(counts.items()):
+    for (service, route, meeting), count in sorted(cases.items()):
         table.add_row(service, route, meeting or "-", str(count))
     return table

@@ -15,6 +15,7 @@ from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.notifications import DeliveryReport, deliver_pending, queue_key
 from hsb_sheets.services.policy import read_policy
+from hsb_sheets.services.reports import delivery_counts
 
 JOB = "digest"
 
@@ -28,6 +29,10 @@ class DigestReport:
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     planned: WriteBatch = field(default_factory=WriteBatch)
     dry_run: bool = False
+
+    def counts(self) -> dict[str, int]:
+        """The numbers this run is summarised by (the log line, Job status and the command line)."""
+        return {"queued": len(self.queued), **delivery_counts(self.delivery)}
 
 
 def run_digest(
@@ -61,6 +66,5 @@ def run_digest(
         if dry_run:
             return report
         ctx.workbook.write(batch)
-        counts = {"queued": len(report.queued)}
-        report.delivery = deliver_pending(ctx, policy, JOB, sleep=sleep, counts=counts, started=started)
+        deliver_pending(ctx, policy, JOB, sleep=sleep, job_report=report, started=started)
         return report

@@ -26,6 +26,7 @@ from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.notifications import DeliveryReport, deliver_pending, queue_key
 from hsb_sheets.services.policy import read_policy
+from hsb_sheets.services.reports import delivery_counts
 from hsb_sheets.services.rule_source import rules_from_tab
 
 JOB = "intake"
@@ -43,6 +44,16 @@ class IntakeReport:
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     planned: WriteBatch = field(default_factory=WriteBatch)
     dry_run: bool = False
+
+    def counts(self) -> dict[str, int]:
+        """The numbers this run is summarised by (the log line, Job status and the command line)."""
+        return {
+            "registered": len(self.registered),
+            "issues": self.issues,
+            "already_ingested": self.already_ingested,
+            "possible_duplicates": self.possible_duplicates,
+            **delivery_counts(self.delivery),
+        }
 
 
 def intake_batch(ctx: Context, plan: IntakePlan) -> WriteBatch:
@@ -139,11 +150,5 @@ def run_intake(
             return report
         if report.planned:
             ctx.workbook.write(report.planned)
-        counts = {
-            "registered": len(report.registered),
-            "issues": report.issues,
-            "already_ingested": report.already_ingested,
-            "possible_duplicates": report.possible_duplicates,
-        }
-        report.delivery = deliver_pending(ctx, policy, JOB, sleep=sleep, counts=counts, started=started)
+        deliver_pending(ctx, policy, JOB, sleep=sleep, job_report=report, started=started)
         return report

@@ -6,31 +6,27 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
+from hsb_sheets.adapters.files.csv_export import read_csv_rows
 from hsb_sheets.domain.dates import DateFormatError, parse_timestamp
 from hsb_sheets.domain.form import TIMESTAMP, FormDefinition
 from hsb_sheets.domain.intake import DuplicateIndex, assess
 from hsb_sheets.domain.responses import map_columns, read_responses
 from hsb_sheets.domain.rules import RuleTable
 from hsb_sheets.domain.validation import FieldError
-from hsb_sheets.errors import HsbError
+from hsb_sheets.services.rules_in_use import RuleSource
 
 
-def read_csv_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of a CSV export, every cell as text, blank lines kept so row numbers hold."""
-    try:
-        frame = pd.read_csv(
-            path, header=None, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8-sig"
-        )
-    except FileNotFoundError:
-        raise HsbError(f"There is no file at {path}.") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as problem:
-        raise HsbError(f"{path} cannot be read as a CSV file ({type(problem).__name__}).") from None
-    rows = [[str(cell) for cell in row] for row in frame.to_numpy().tolist()]
-    if not rows:
-        raise HsbError(f"{path} is empty; it needs a header row of question titles or field ids.")
-    return rows[0], rows[1:]
+def triage_file(
+    source: RuleSource, path: Path, now: datetime, today: date | None = None
+) -> list[dict[str, Any]]:
+    """Validate and route every response in a CSV export, with no side effects.
+
+    Rows without a Timestamp count as received on ``today``: unless given, the day it is ``now`` in
+    the service's time zone (not the server's), which is also the day ages are reckoned on.
+    """
+    header, rows = read_csv_rows(path)
+    day = today or now.astimezone(source.timezone).date()
+    return triage_rows(source.form, source.table, header, rows, day, source.locale)
 
 
 def triage_rows(

@@ -1,11 +1,13 @@
-"""Local workspaces: a folder with settings, the register workbook and an outbox."""
+"""Local workspaces: a folder with settings, the register workbook and an outbox; responses coming in."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
-from hsb_sheets.config import DEFAULT_SETTINGS_TOML, SETTINGS_FILE
+from hsb_sheets.bootstrap import build_context
+from hsb_sheets.config import Settings, create_workspace, load_settings
 from hsb_sheets.domain.responses import map_columns, read_responses
 from hsb_sheets.domain.tabs import (
     CASE_ID,
@@ -20,16 +22,28 @@ from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.demo_data import demo_interventions
 from hsb_sheets.services.policy import SECURE_DOMAINS
+from hsb_sheets.services.setup import setup_register
 
 
-def create_workspace(directory: Path) -> Path:
-    """Make the folder and its settings file (kept if already there); return the settings path."""
-    directory.mkdir(parents=True, exist_ok=True)
-    settings_file = directory / SETTINGS_FILE
-    if not settings_file.exists():
-        settings_file.write_text(DEFAULT_SETTINGS_TOML, encoding="utf-8")
-    (directory / "outbox").mkdir(exist_ok=True)
-    return settings_file
+@dataclass
+class Workspace:
+    """A local workspace made ready: its settings file, settings, wired context and what setup changed."""
+
+    settings_file: Path
+    settings: Settings
+    ctx: Context
+    changes: list[str] = field(default_factory=list)
+
+
+def init_workspace(
+    directory: Path, directory_seed: tuple[list[str], list[list[str]]] | None = None
+) -> Workspace:
+    """Make (or reopen) a workspace in ``directory`` and set its register up; safe to rerun."""
+    settings_file = create_workspace(directory)
+    settings = load_settings(settings_file)
+    ctx = build_context(settings)
+    changes = setup_register(ctx, directory_seed=directory_seed)
+    return Workspace(settings_file, settings, ctx, changes)
 
 
 def import_responses(
