@@ -20,7 +20,7 @@ from hsb_sheets.adapters.calendar.base import Calendar, CalendarError, MeetingEv
 from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
 from hsb_sheets.domain.directory import parse_directory
 from hsb_sheets.domain.meetings import INVITED, NEEDS_SCHEDULING, RESCHEDULED
-from hsb_sheets.domain.outbox_keys import OutboxKey
+from hsb_sheets.domain.outbox_keys import INVITE, OutboxKey
 from hsb_sheets.domain.register_rows import format_time
 from hsb_sheets.domain.tabs import (
     DIRECTORY,
@@ -45,7 +45,7 @@ from hsb_sheets.services.meetings_plan import (
     SetValues,
     Wait,
 )
-from hsb_sheets.services.notifications import DeliveryReport, deliver_pending
+from hsb_sheets.services.notifications import SENT, DeliveryReport, deliver_pending
 from hsb_sheets.services.outbox_queue import queue_key
 from hsb_sheets.services.policy import read_policy
 
@@ -239,10 +239,10 @@ class _Recorder:
                 {
                     OutboxTab.KEY: key,
                     OutboxTab.CASE_ID: row[MeetingsTab.CASE_ID],
-                    OutboxTab.KIND: "invite" if method == REQUEST else "invite_cancel",
+                    OutboxTab.KIND: INVITE if method == REQUEST else f"{INVITE}_cancel",
                     OutboxTab.RECIPIENT_ROLE: "invitees",
                     OutboxTab.RECIPIENT: ", ".join(event.attendees),
-                    OutboxTab.STATE: "sent",
+                    OutboxTab.STATE: SENT,
                     OutboxTab.CREATED_AT: format_time(self.now),
                     OutboxTab.SENT_AT: format_time(self.now),
                     OutboxTab.MESSAGE_ID: event.event_id,
