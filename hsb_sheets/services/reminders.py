@@ -18,20 +18,32 @@ from datetime import date
 from hsb_sheets.adapters.workbook.base import Update, WriteBatch
 from hsb_sheets.domain.dates import DateFormatError, parse_date
 from hsb_sheets.domain.directory import Directory, parse_directory
+from hsb_sheets.domain.outbox_keys import OutboxKey
 from hsb_sheets.domain.register_rows import format_time
 from hsb_sheets.domain.reminders import (
     COMPLETE,
+    Reminder,
     intervention_status,
     recorded_late,
     reminders_due,
     summary_due,
 )
-from hsb_sheets.domain.tabs import CASE_ID, DIRECTORY, INTERVENTIONS, OUTBOX, REFERRALS, SETTINGS
+from hsb_sheets.domain.tabs import (
+    DIRECTORY,
+    INTERVENTION_KEY,
+    INTERVENTIONS,
+    OUTBOX,
+    REFERRALS,
+    SETTINGS,
+    InterventionsTab,
+    OutboxTab,
+    ReferralsTab,
+)
 from hsb_sheets.domain.working_days import WorkingCalendar
 from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
-from hsb_sheets.services.messages import INTERVENTION_KEY, REMINDER, reminder_key
-from hsb_sheets.services.notifications import DeliveryReport, deliver_pending, queue
+from hsb_sheets.services.notifications import DeliveryReport, deliver_pending
+from hsb_sheets.services.outbox_queue import queue_key
 from hsb_sheets.services.policy import Policy, read_policy
 
 JOB = "reminders"
@@ -49,6 +61,16 @@ class RemindersReport:
     planned: WriteBatch = field(default_factory=WriteBatch)
     dry_run: bool = False
 
+    def counts(self) -> dict[str, int]:
+        """The numbers the run is summarised by, for the log, the Job status tab and the CLI."""
+        return {
+            "queued": len(self.queued),
+            "late": len(self.late),
+            "problems": len(self.problems),
+            "emails_sent": len(self.delivery.sent),
+            "emails_failed": len(self.delivery.failed),
+        }
+
 
 class DateProblem(ValueError):
     """A coordinator's date that cannot be read; the message names the column."""
@@ -65,13 +87,19 @@ def _one_date(record: Mapping[str, str], column: str, policy: Policy) -> date | 
 
 
 def _review_dates(record: Mapping[str, str], policy: Policy) -> tuple[date, ...]:
-    parts = [p for p in re.split(r"[,;\n]+", record.get("Review dates", "")) if p.strip()]
+    column = InterventionsTab.REVIEW_DATES
+    parts = [p for p in re.split(r"[,;\n]+", record.get(column, "")) if p.strip()]
     try:
         return tuple(parse_date(p, policy.date_locale) for p in parts)
     except DateFormatError:
         raise DateProblem(
-            "'Review dates' has an entry that is not a date (use DD/MM/YYYY, comma separated)"
+            f"'{column}' has an entry that is not a date (use DD/MM/YYYY, comma separated)"
         ) from None
+
+
+def _key_of(record: Mapping[str, str]) -> tuple[str, str, str]:
+    case_id, intervention, start = (record.get(c, "").strip() for c in INTERVENTION_KEY)
+    return case_id, intervention, start
 
 
 def run_reminders(
@@ -79,104 +107,114 @@ def run_reminders(
 ) -> RemindersReport:
     """Update due dates and statuses, queue today's reminders, write once, then send."""
     started = time.monotonic()
-    report = RemindersReport(dry_run=dry_run)
     with ctx.workbook.session():
         tables = ctx.workbook.read([INTERVENTIONS, REFERRALS, DIRECTORY, SETTINGS, OUTBOX])
         policy = read_policy(tables[SETTINGS])
-        work = WorkingCalendar(ctx.timezone, policy.office_opens, policy.office_closes)
-        now = ctx.now()
-        today = now.date()
         directory = parse_directory(tables[DIRECTORY].records())
-        referrals = {r[CASE_ID]: r for r in tables[REFERRALS].records() if r.get(CASE_ID)}
-        queued = {key for key in tables[OUTBOX].column("Key") if key}
+        run = _Run(ctx, policy, directory, tables[OUTBOX].column(OutboxTab.KEY), dry_run)
+        referrals = {
+            r[ReferralsTab.CASE_ID]: r for r in tables[REFERRALS].records() if r.get(ReferralsTab.CASE_ID)
+        }
         records = list(tables[INTERVENTIONS].records())
-        keys = Counter(tuple(r.get(c, "").strip() for c in INTERVENTION_KEY) for r in records)
-        batch = WriteBatch()
+        keys = Counter(_key_of(r) for r in records)
         for record in records:
-            key = tuple(record.get(c, "").strip() for c in INTERVENTION_KEY)
+            key = _key_of(record)
             case_id, intervention, start = key
             if not case_id:
                 continue
             if keys[key] > 1:
-                report.problems.append(
+                run.report.problems.append(
                     f"{case_id}: two rows for {intervention} starting {start or '(blank)'}"
                 )
                 continue
-            values = _plan_row(
-                ctx, policy, work, today, record, referrals.get(case_id, {}), directory, queued, batch, report
-            )
+            values = run.plan_row(record, referrals.get(case_id, {}))
             changed = {k: v for k, v in values.items() if record.get(k, "") != v}
             if changed:
-                batch.updates.append(Update(INTERVENTIONS, INTERVENTION_KEY, key, changed))
-        report.planned = batch
+                run.batch.updates.append(Update(INTERVENTIONS, INTERVENTION_KEY, key, changed))
+        report = run.report
+        report.planned = run.batch
         if dry_run:
             return report
-        ctx.workbook.write(batch)
-        counts = {"queued": len(report.queued), "late": len(report.late), "problems": len(report.problems)}
-        report.delivery = deliver_pending(ctx, policy, JOB, sleep=sleep, counts=counts, started=started)
+        ctx.workbook.write(run.batch)
+        report.delivery = deliver_pending(
+            ctx, policy, JOB, sleep=sleep, counts=report.counts(), started=started
+        )
         return report
 
 
-def _plan_row(
-    ctx: Context,
-    policy: Policy,
-    work: WorkingCalendar,
-    today: date,
-    record: Mapping[str, str],
-    referral: Mapping[str, str],
-    directory: Directory,
-    queued: set[str],
-    batch: WriteBatch,
-    report: RemindersReport,
-) -> dict[str, str]:
-    """The row's system values; appends reminders and audit entries to the batch."""
-    case_id, intervention, start = (record.get(c, "").strip() for c in INTERVENTION_KEY)
-    now = ctx.now()
-    try:
-        end = _one_date(record, "End date", policy)
-        recorded = _one_date(record, "End summary recorded", policy)
-        reviews = _review_dates(record, policy)
-    except DateProblem as problem:
-        report.problems.append(f"{case_id}: {problem}")
-        return {"Last reminder": f"Check the dates: {problem}"}
-    status = intervention_status(today, end, recorded)
-    report.statuses[status] += 1
-    values = {"End summary due": summary_due(end).isoformat() if end else "", "Status": status}
-    if status == COMPLETE and record.get("Status", "") != COMPLETE and recorded_late(end, recorded):
-        report.late.append(case_id)
-        batch.appends.append(
-            audit(
-                now,
-                JOB,
-                "end summary recorded late",
-                case_id,
-                detail=f"{intervention}; due {values['End summary due']}",
+class _Run:
+    """One run's state: today, the Directory, the keys already queued, and the writes so far."""
+
+    def __init__(
+        self, ctx: Context, policy: Policy, directory: Directory, outbox_keys: list[str], dry_run: bool
+    ) -> None:
+        self.policy = policy
+        self.work = WorkingCalendar(ctx.timezone, policy.office_opens, policy.office_closes)
+        self.now = ctx.now()
+        self.today = self.now.date()
+        self.directory = directory
+        self.queued = {key for key in outbox_keys if key}
+        self.batch = WriteBatch()
+        self.report = RemindersReport(dry_run=dry_run)
+        self.area = ctx.form.field("child_area").column
+        self.lead = ctx.form.field("lead_professional_email").column
+
+    def plan_row(self, record: Mapping[str, str], referral: Mapping[str, str]) -> dict[str, str]:
+        """The row's system values; appends reminders and audit entries to the batch."""
+        case_id, intervention, _ = _key_of(record)
+        try:
+            end = _one_date(record, InterventionsTab.END_DATE, self.policy)
+            recorded = _one_date(record, InterventionsTab.END_SUMMARY_RECORDED, self.policy)
+            reviews = _review_dates(record, self.policy)
+        except DateProblem as problem:
+            self.report.problems.append(f"{case_id}: {problem}")
+            return {InterventionsTab.LAST_REMINDER: f"Check the dates: {problem}"}
+        status = intervention_status(self.today, end, recorded)
+        self.report.statuses[status] += 1
+        due = summary_due(end).isoformat() if end else ""
+        values: dict[str, str] = {InterventionsTab.END_SUMMARY_DUE: due, InterventionsTab.STATUS: status}
+        was = record.get(InterventionsTab.STATUS, "")
+        if status == COMPLETE and was != COMPLETE and recorded_late(end, recorded):
+            self.report.late.append(case_id)
+            detail = f"{intervention}; due {due}"
+            self.batch.appends.append(
+                audit(self.now, JOB, "end summary recorded late", case_id, detail=detail)
             )
-        )
-    for reminder in reminders_due(work, today, end, reviews, recorded):
-        if reminder.recipient_role == "worker":
-            lead = referral.get("Lead professional email", "").strip()
-            worker = record.get("Worker email", "").strip()
-            recipients = [worker, lead] if worker and lead else [worker] if worker else []
-            role = "worker+lead_professional" if lead else "worker"
-        else:
-            recipients = [c.email for c in directory.lookup(referral.get("Area", ""), "service_manager")]
-            role = "service_manager"
+        for reminder in reminders_due(self.work, self.today, end, reviews, recorded):
+            last = self.queue(reminder, record, referral)
+            if last:
+                values[InterventionsTab.LAST_REMINDER] = last
+        return values
+
+    def queue(self, reminder: Reminder, record: Mapping[str, str], referral: Mapping[str, str]) -> str:
+        """Queue one reminder unless it already is; the row's new Last reminder text, if any."""
+        case_id, intervention, start = _key_of(record)
+        recipients, role = self.recipients(reminder, record, referral)
+        what = reminder.kind.replace("_", " ")
         if not recipients:
             missing = (
                 "worker email" if reminder.recipient_role == "worker" else "service manager in the Directory"
             )
-            report.problems.append(
-                f"{case_id}: no {missing} for the {reminder.kind.replace('_', ' ')} reminder"
-            )
-            values["Last reminder"] = f"Cannot send: no {missing}"
-            continue
-        key = reminder_key(reminder.kind, case_id, intervention, start, reminder.due, role, reminder.send_on)
-        if key in queued:
-            continue
-        queued.add(key)
-        subject = key.split("|", 1)[1]
-        batch.appends.append(queue(REMINDER, subject, case_id, role, ", ".join(recipients), now))
-        report.queued.append(key)
-        values["Last reminder"] = f"{reminder.kind.replace('_', ' ')} {format_time(now)}"
-    return values
+            self.report.problems.append(f"{case_id}: no {missing} for the {what} reminder")
+            return f"Cannot send: no {missing}"
+        key = OutboxKey.reminder(
+            reminder.kind, case_id, intervention, start, reminder.due, role, reminder.send_on
+        )
+        if str(key) in self.queued:
+            return ""
+        self.queued.add(str(key))
+        self.batch.appends.append(queue_key(key, case_id, role, ", ".join(recipients), self.now))
+        self.report.queued.append(str(key))
+        return f"{what} {format_time(self.now)}"
+
+    def recipients(
+        self, reminder: Reminder, record: Mapping[str, str], referral: Mapping[str, str]
+    ) -> tuple[list[str], str]:
+        """The addresses a reminder goes to and their role: the worker (and lead), or the managers."""
+        if reminder.recipient_role == "worker":
+            lead = referral.get(self.lead, "").strip()
+            worker = record.get(InterventionsTab.WORKER_EMAIL, "").strip()
+            recipients = [worker, lead] if worker and lead else [worker] if worker else []
+            return recipients, "worker+lead_professional" if lead else "worker"
+        managers = self.directory.lookup(referral.get(self.area, ""), "service_manager")
+        return [c.email for c in managers], "service_manager"

@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from hsb_sheets.adapters.calendar.base import CalendarError, MeetingEvent
+from hsb_sheets.adapters.calendar.ics import IcsCalendar
 from hsb_sheets.adapters.calendar.memory import MemoryCalendar
 from hsb_sheets.adapters.workbook.base import Update, WriteBatch
 from hsb_sheets.adapters.workbook.memory import MemoryWorkbook
-from hsb_sheets.domain.tabs import DIRECTORY, MEETINGS, OUTBOX
+from hsb_sheets.domain.directory import parse_directory
+from hsb_sheets.domain.tabs import (
+    AUDIT_LOG,
+    CASE_ID,
+    DIRECTORY,
+    JOB_STATUS,
+    MEETINGS,
+    OUTBOX,
+    REFERRALS,
+    SETTINGS,
+)
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.intake import run_intake
-from hsb_sheets.services.meetings import run_meetings
+from hsb_sheets.services.meetings import JOB, run_meetings
+from hsb_sheets.services.meetings_plan import Invite, Planner
+from hsb_sheets.services.policy import read_policy
 from hsb_sheets.services.rule_source import read_rule_csv
 from hsb_sheets.services.setup import setup_register
 from tests.conftest import ROOT, FixedClock, valid_answers
@@ -219,3 +236,139 @@ def test_invites_carry_no_personal_details(ctx: Context) -> None:
     assert "HSB-2026-0001" in text and "Strategy discussion" in text
     for secret in ("Robin", "Testwood", "2012", "Fenwold", "CB1"):
         assert secret not in text
+
+
+class FailingCalendar(MemoryCalendar):
+    """A calendar that records which operations were asked for and fails the ones it is told to."""
+
+    def __init__(self, **failures: CalendarError) -> None:
+        super().__init__()
+        self.failures = failures
+        self.calls: list[str] = []
+
+    def _check(self, operation: str) -> None:
+        self.calls.append(operation)
+        if operation in self.failures:
+            raise self.failures[operation]
+
+    def ensure(self, event: MeetingEvent) -> MeetingEvent:
+        self._check("ensure")
+        return super().ensure(event)
+
+    def move(self, event: MeetingEvent) -> MeetingEvent:
+        self._check("move")
+        return super().move(event)
+
+    def busy(
+        self, attendees: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[tuple[datetime, datetime]]]:
+        self._check("busy")
+        return super().busy(attendees, start, end)
+
+
+DOWN = CalendarError("the calendar is not answering", transient=True)
+
+
+def audit_actions(ctx: Context) -> list[str]:
+    return ctx.workbook.read([AUDIT_LOG])[AUDIT_LOG].column("Action")
+
+
+def test_planning_asks_the_calendar_only_who_is_busy(ctx: Context) -> None:
+    fake = ctx.calendar = FailingCalendar()
+    refer(ctx, traffic_light="Red")
+    tables = ctx.workbook.read([REFERRALS, MEETINGS, DIRECTORY, SETTINGS])
+    planner = Planner(ctx, read_policy(tables[SETTINGS]), parse_directory(tables[DIRECTORY].records()))
+    referrals = {r[CASE_ID]: r for r in tables[REFERRALS].records()}
+    [plan] = planner.plan(referrals, tables[MEETINGS].records())
+    assert plan.new and isinstance(plan.step, Invite)
+    assert plan.step.event.start == datetime(2026, 3, 12, 12, 0, tzinfo=UTC)
+    assert fake.calls == ["busy"] and fake.sent == [] and meetings(ctx) == []
+
+
+def test_a_refused_invitation_needs_scheduling_and_an_unreachable_calendar_waits(ctx: Context) -> None:
+    ctx.calendar = FailingCalendar(ensure=CalendarError("no such calendar", transient=False))
+    refer(ctx, traffic_light="Red")
+    report = run_meetings(ctx)
+    assert report.needs_scheduling == ["HSB-2026-0001-1"] and report.waiting == []
+    assert meetings(ctx)[0]["Reason"] == "the calendar refused the invitation: no such calendar"
+
+    ctx.calendar = FailingCalendar(busy=DOWN)
+    report = run_meetings(ctx)
+    assert report.waiting == ["HSB-2026-0001-1"] and "free/busy unavailable" in audit_actions(ctx)
+    assert meetings(ctx)[0]["Status"] == "Needs scheduling"
+
+
+def test_a_move_the_calendar_cannot_make_is_retried_next_run(ctx: Context) -> None:
+    refer(ctx, traffic_light="Red")
+    run_meetings(ctx)
+    failing = FailingCalendar(move=DOWN)
+    failing.events = calendar(ctx).events
+    ctx.calendar = failing
+    meeting = meetings(ctx)[0]["Meeting"]
+    edit(ctx, meeting, Agreed_start="13/03/2026 14:30")
+    report = run_meetings(ctx)
+    assert (
+        report.waiting == [meeting]
+        and report.rescheduled == []
+        and "calendar unavailable" in audit_actions(ctx)
+    )
+    assert meetings(ctx)[0]["Status"] == "Invited"
+    failing.failures.clear()
+    assert run_meetings(ctx).rescheduled == [meeting]
+
+
+def job_status(ctx: Context) -> str:
+    return {r["Job"]: r["Counts"] for r in ctx.workbook.read([JOB_STATUS])[JOB_STATUS].records()}[JOB]
+
+
+def test_counts_include_the_invitations_the_calendar_mailed(ctx: Context, tmp_path: Path) -> None:
+    ctx.calendar = IcsCalendar(tmp_path / "invites", ctx.mailer, "hsb@example.gov.uk", "HSB", ZoneInfo("UTC"))
+    refer(ctx, traffic_light="Red", referrer_email="a@example.org")
+    refer(
+        ctx,
+        "10/03/2026 09:30:00",
+        traffic_light="Amber",
+        child_first_name="Sam",
+        referrer_email="b@example.org",
+    )
+    mailer(ctx).sent.clear()  # the acknowledgements
+    report = run_meetings(ctx)
+    invitations = [e for e in mailer(ctx).sent if e.key.startswith("invite|")]
+    assert len(invitations) == 2 and len(mailer(ctx).sent) == 2
+    assert report.counts() == {
+        "created": 2,
+        "invited": 2,
+        "needs_scheduling": 0,
+        "rescheduled": 0,
+        "cancelled": 0,
+        "calendar_waiting": 0,
+        "invitations_sent": 2,
+        "emails_sent": 0,
+        "emails_failed": 0,
+    }
+    assert "invitations_sent=2 emails_sent=0" in job_status(ctx)
+
+    edit(ctx, report.invited[0], Agreed_start="13/03/2026 14:30")
+    moved = run_meetings(ctx).counts()
+    assert (moved["rescheduled"], moved["invitations_sent"]) == (1, 1) and len(mailer(ctx).sent) == 3
+    assert run_meetings(ctx).counts()["invitations_sent"] == 0
+
+
+def test_counts_include_meetings_waiting_for_the_calendar_and_notes_sent(ctx: Context) -> None:
+    ctx.calendar = FailingCalendar(ensure=DOWN)
+    directory = store(ctx).tables[DIRECTORY]
+    directory.rows = [r for r in directory.rows if not (r[1] == "police" and r[0] == "Peterborough")]
+    refer(ctx, traffic_light="Red", referrer_email="a@example.org")
+    refer(
+        ctx,
+        "10/03/2026 09:30:00",
+        traffic_light="Red",
+        child_area="Peterborough",
+        child_first_name="Sam",
+        referrer_email="b@example.org",
+    )
+    counts = run_meetings(ctx).counts()
+    assert (counts["created"], counts["invited"], counts["needs_scheduling"]) == (2, 0, 1)
+    assert (counts["calendar_waiting"], counts["invitations_sent"]) == (1, 0)
+    assert (counts["emails_sent"], counts["emails_failed"]) == (1, 0)  # the Peterborough coordinator's note
+    assert "calendar_waiting=1 invitations_sent=0 emails_sent=1" in job_status(ctx)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
-from hsb_sheets.domain.tabs import AUDIT_LOG, INTERVENTIONS, OUTBOX, SETTINGS
+from hsb_sheets.domain.tabs import AUDIT_LOG, INTERVENTIONS, JOB_STATUS, OUTBOX, SETTINGS
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.intake import run_intake
 from hsb_sheets.services.reminders import run_reminders
@@ -188,3 +188,17 @@ def test_a_dry_run_queues_and_sends_nothing(ctx: Context, clock: FixedClock) -> 
     report = run_reminders(ctx, dry_run=True)
     assert len(report.queued) == 1 and mailer(ctx).sent == []
     assert [r["Kind"] for r in ctx.workbook.read([OUTBOX])[OUTBOX].records()].count("reminder") == 0
+
+
+def test_counts_are_the_runs_queued_late_problems_and_emails(ctx: Context, clock: FixedClock) -> None:
+    ctx.workbook.write(
+        WriteBatch(
+            appends=[Append(INTERVENTIONS, {"Case ID": KEY[0], "Intervention": "Other", "End date": "x"})]
+        )
+    )
+    on(clock, 6)
+    report = run_reminders(ctx)
+    assert report.counts() == {"queued": 1, "late": 0, "problems": 1, "emails_sent": 1, "emails_failed": 0}
+    status = {r["Job"]: r["Counts"] for r in ctx.workbook.read([JOB_STATUS])[JOB_STATUS].records()}
+    assert status["reminders"] == "queued=1 late=0 problems=1 emails_sent=1 emails_failed=0"
+    assert run_reminders(ctx).counts()["queued"] == 0
