@@ -45,8 +45,7 @@ from hsb_sheets.services.meetings_plan import (
     SetValues,
     Wait,
 )
-from hsb_sheets.services.notifications import SENT, DeliveryReport, deliver_pending
-from hsb_sheets.services.outbox_queue import queue_key
+from hsb_sheets.services.notifications import SENT, DeliveryReport, deliver_pending, queue_key
 from hsb_sheets.services.policy import read_policy
 
 JOB = "meetings"
@@ -277,7 +276,5 @@ def run_meetings(
         if dry_run:
             return report
         ctx.workbook.write(recorder.batch)
-        report.delivery = deliver_pending(
-            ctx, policy, JOB, sleep=sleep, counts=report.counts(), started=started
-        )
+        report.delivery = deliver_pending(ctx, policy, JOB, sleep=sleep, job_report=report, started=started)
         return report

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
 
 from hsb_sheets.adapters.mail.base import Attachment, Email
 from hsb_sheets.adapters.workbook.base import Table
@@ -49,8 +48,6 @@ from hsb_sheets.domain.working_days import WorkingCalendar
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.policy import Policy
 
-# The kinds are OutboxKey's and the Interventions key is the tab's; meetings.py and reminders.py
-# still import them (and reminder_key) from here until they build keys with OutboxKey.
 READS = (REFERRALS, INTAKE_ISSUES, MEETINGS, DIRECTORY, INTERVENTIONS, OUTBOX, JOB_STATUS)
 
 
@@ -158,13 +155,6 @@ def lookup_from(tables: Mapping[str, Table]) -> Lookup:
         {tuple(r.get(c, "").strip() for c in INTERVENTION_KEY): r for r in tables[INTERVENTIONS].records()},
         tables,
     )
-
-
-def reminder_key(
-    kind: str, case_id: str, intervention: str, start: str, due: date, role: str, send_on: date
-) -> str:
-    """The text of one reminder's idempotency key (kept for callers that queue by kind and subject)."""
-    return str(OutboxKey.reminder(kind, case_id, intervention, start, due, role, send_on))
 
 
 def _child_name(ctx: Context, referral: Mapping[str, str]) -> str:

@@ -26,7 +26,7 @@ from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.messages import BUILDERS, READS, Lookup, lookup_from
 from hsb_sheets.services.policy import Policy
-from hsb_sheets.services.reports import DeliveringReport, delivery_counts
+from hsb_sheets.services.reports import DeliveringReport
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 UNREADABLE_KEY = "the Key is not one this version can read (kind and parts); nothing was sent"
@@ -47,14 +47,6 @@ def queue_key(key: OutboxKey, case_id: str, role: str, recipient: str, now: date
             OutboxTab.CREATED_AT: format_time(now),
         },
     )
-
-
-def queue(kind: str, subject_id: str, case_id: str, role: str, recipient: str, now: datetime) -> Append:
-    """The older call shape of :func:`queue_key`: a kind and its parts already joined by ``|``.
-
-    Kept until every job builds its keys with OutboxKey; the row written is the same.
-    """
-    return queue_key(OutboxKey(kind, tuple(subject_id.split("|"))), case_id, role, recipient, now)
 
 
 @dataclass
@@ -89,7 +81,6 @@ def deliver_pending(
     policy: Policy,
     job: str,
     sleep: Callable[[float], None] = time.sleep,
-    counts: Mapping[str, int] | None = None,
     started: float | None = None,
     job_report: DeliveringReport | None = None,
 ) -> DeliveryReport:
@@ -127,11 +118,7 @@ def deliver_pending(
             report.sent.append(key)
     if job_report is not None:
         job_report.delivery = report
-        counts = job_report.counts()
-    elif counts is not None:  # SHIM (issue 9): until meetings and reminders pass job_report=
-        counts = {**counts, **delivery_counts(report)}
-    if counts is not None:
-        summary = counts
+        summary = job_report.counts()
         values: dict[str, str] = {
             JobStatusTab.LAST_RUN: format_time(ctx.now()),
             JobStatusTab.OUTCOME: "ok" if not report.failed else "ok; some notifications failed",

@@ -42,8 +42,7 @@ from hsb_sheets.domain.tabs import (
 from hsb_sheets.domain.working_days import WorkingCalendar
 from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
-from hsb_sheets.services.notifications import DeliveryReport, deliver_pending
-from hsb_sheets.services.outbox_queue import queue_key
+from hsb_sheets.services.notifications import DeliveryReport, deliver_pending, queue_key
 from hsb_sheets.services.policy import Policy, read_policy
 
 JOB = "reminders"
@@ -136,9 +135,7 @@ def run_reminders(
         if dry_run:
             return report
         ctx.workbook.write(run.batch)
-        report.delivery = deliver_pending(
-            ctx, policy, JOB, sleep=sleep, counts=report.counts(), started=started
-        )
+        report.delivery = deliver_pending(ctx, policy, JOB, sleep=sleep, job_report=report, started=started)
         return report
 
 

@@ -14,9 +14,8 @@ from hsb_sheets.logs import log
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.digest import run_digest
 from hsb_sheets.services.intake import run_intake
-from hsb_sheets.services.meetings import MeetingsReport, run_meetings
-from hsb_sheets.services.reminders import RemindersReport, run_reminders
-from hsb_sheets.services.reports import delivery_counts
+from hsb_sheets.services.meetings import run_meetings
+from hsb_sheets.services.reminders import run_reminders
 
 JOBS: dict[str, Callable[..., Any]] = {
     "intake": run_intake,
@@ -61,24 +60,7 @@ class Quiet:
 
 def counts_of(report: Any) -> dict[str, int]:
     """The numbers a run is summarised by: the report's own ``counts()`` (never personal data)."""
-    if hasattr(report, "counts"):
-        return dict(report.counts())
-    # SHIM (issue 9): MeetingsReport and RemindersReport gain counts() on another branch; until it
-    # merges, the same numbers their jobs write to the Job status tab. Delete this after the merge.
-    if isinstance(report, MeetingsReport):
-        counts = {
-            "created": len(report.created),
-            "invited": len(report.invited),
-            "needs_scheduling": len(report.needs_scheduling),
-            "rescheduled": len(report.rescheduled),
-            "cancelled": len(report.cancelled),
-            "calendar_waiting": len(report.waiting),
-        }
-    elif isinstance(report, RemindersReport):
-        counts = {"queued": len(report.queued), "late": len(report.late), "problems": len(report.problems)}
-    else:
-        counts = {}
-    return {**counts, **delivery_counts(report.delivery)} if hasattr(report, "delivery") else counts
+    return dict(report.counts())
 
 
 def run_job(ctx: Context, name: str, *, dry_run: bool = False) -> JobOutcome:

@@ -20,16 +20,8 @@ from hsb_sheets.domain.form import TIMESTAMP
 
 PACKAGE = Path(__file__).resolve().parents[2] / "hsb_sheets"
 DECLARATIONS = {"domain/tabs.py", "domain/columns.py"}
-# Being converted to the constants by other branches right now; remove each once it is converted.
-BEING_CONVERTED = {
-    "services/meetings.py",
-    "services/reminders.py",
-    "services/doctor.py",
-    "cli/doctor.py",
-    "domain/form_items.py",
-    "services/google_form.py",
-}
-BEING_CONVERTED_FOLDERS = ("adapters/workbook/", "adapters/calendar/", "adapters/mail/", "adapters/forms/")
+BEING_CONVERTED: set[str] = set()
+BEING_CONVERTED_FOLDERS: tuple[str, ...] = ()
 CALLS = {"Update", "Append", "index", "column"}
 
 
