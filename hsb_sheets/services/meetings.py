@@ -26,6 +26,7 @@ from hsb_sheets.domain.meetings import (
     NEEDS_SCHEDULING,
     RESCHEDULED,
     event_id,
+    free_busy_unknown,
     label,
     meeting_reference,
 )
@@ -102,7 +103,12 @@ class _Run:
             "service_name": self.policy.service_name,
         }
         return MeetingEvent(
-            event_id=row.get("Event ID") or event_id(row[CASE_ID], int(row[MEETING].rsplit("-", 1)[1])),
+            event_id=row.get("Event ID")
+            or event_id(
+                row[CASE_ID],
+                int(row[MEETING].rsplit("-", 1)[1]),
+                self.ctx.register_id or self.policy.register_id,
+            ),
             summary=self.ctx.templates.render("invite/summary.j2", **context).strip(),
             description=self.ctx.templates.render("invite/description.j2", **context),
             start=start,
@@ -179,6 +185,7 @@ def _schedule(run: _Run, row: Mapping[str, str], referral: Mapping[str, str] | N
         return _needs(run, row, area, "; ".join(invitees.reasons))
     attendees = invitees.addresses
     start: datetime | None
+    unknown: tuple[str, ...] = ()
     if row.get("Agreed start", "").strip():
         start = run.local_time(row["Agreed start"])
         if start is None:
@@ -191,7 +198,9 @@ def _schedule(run: _Run, row: Mapping[str, str], referral: Mapping[str, str] | N
         earliest = max(run.now + timedelta(hours=run.policy.lead_hours), requested)
         latest_end = run.work.window_end(requested, window)
         try:
-            for address, times in run.ctx.calendar.busy(attendees, earliest, latest_end).items():
+            found = run.ctx.calendar.busy(attendees, earliest, latest_end)
+            unknown = found.unknown
+            for address, times in found.items():
                 for busy_start, busy_end in times:
                     run.busy.add(address, busy_start, busy_end)
         except CalendarError as problem:
@@ -228,7 +237,7 @@ def _schedule(run: _Run, row: Mapping[str, str], referral: Mapping[str, str] | N
         "Event ID": event.event_id,
         "Sequence": str(event.sequence),
         "Last sent": run.shown(run.now),
-        "Reason": "",
+        "Reason": free_busy_unknown(unknown),
     }
 
 
