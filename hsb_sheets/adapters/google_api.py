@@ -78,6 +78,11 @@ class _AuthorizedHttp(google_auth_httplib2.AuthorizedHttp):
         self._request = _TokenRequest(self.http)  # the request credentials.refresh() is given
 
 
+def fetch_token(credentials: Credentials, timeout: float = 30.0) -> None:
+    """Ask the token endpoint for an access token now (``doctor``); google-auth's error if refused."""
+    credentials.refresh(_TokenRequest(httplib2.Http(timeout=timeout)))
+
+
 def build_service(
     api: str,
     version: str,

@@ -1,13 +1,14 @@
-"""`hsb-sheets doctor`: check settings, credentials, the register's tabs and headers, the rules and
-the Directory, each failure with a hint that says how to fix it."""
+"""`hsb-sheets doctor`: check settings, credentials, an access token for each Google API in use (so a
+delegation the Workspace admin has not finished shows here, not in the first run), the register's tabs
+and headers, the rules and the Directory, each failure with a hint that says how to fix it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hsb_sheets.bootstrap import build_context
+from hsb_sheets.bootstrap import build_context, delegation, google_credentials
 from hsb_sheets.config import Settings, load_settings
 from hsb_sheets.domain.directory import parse_directory
 from hsb_sheets.domain.tabs import DIRECTORY, ROUTING_RULES, SETTINGS, all_tab_specs
@@ -43,6 +44,46 @@ def _attempt(name: str, fix: str, action: Callable[[], str]) -> Check:
         return Check(name, False, str(problem), fix)
 
 
+def _google_apis(settings: Settings) -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """(API, key file, delegated user, scopes) of each Google API the settings use."""
+    apis: list[tuple[str, str, str, Sequence[str]]] = []
+    if settings.workbook.backend == "google":
+        from hsb_sheets.adapters.workbook.google_sheets import SCOPES
+
+        apis.append(("Google Sheets", settings.workbook.key_file, settings.workbook.delegated_user, SCOPES))
+    if settings.calendar.backend == "google":
+        from hsb_sheets.adapters.calendar.google import SCOPES as CALENDAR
+
+        apis.append(
+            ("Google Calendar", settings.calendar.key_file, settings.calendar.delegated_user, CALENDAR)
+        )
+    if settings.mail.backend == "gmail":
+        from hsb_sheets.adapters.mail.gmail import SCOPES as GMAIL
+
+        apis.append(("Gmail", settings.mail.gmail_key_file, settings.mail.gmail_mailbox, GMAIL))
+    if settings.forms.source == "api" or settings.forms.form_id:
+        from hsb_sheets.adapters.forms.google import SCOPES as FORMS
+
+        apis.append(("Google Forms", settings.forms.key_file, settings.forms.delegated_user, FORMS))
+    return [(api, key, user, tuple(scopes)) for api, key, user, scopes in apis]
+
+
+def _token(api: str, key_file: str, subject: str, scopes: tuple[str, ...]) -> Check:
+    """Whether Google issues this API's access token (domain-wide delegation set up as the settings say)."""
+    from hsb_sheets.adapters.google_api import fetch_token
+    from hsb_sheets.adapters.google_auth_errors import TOKEN_ERRORS, explain_token_error
+
+    def fetch() -> str:
+        try:
+            fetch_token(google_credentials(key_file, subject, scopes))
+        except TOKEN_ERRORS as problem:
+            explained = str(explain_token_error(problem, delegation(key_file, subject, scopes), api))
+            raise HsbError(explained.removeprefix(f"{api}: ")) from None  # the check's name says which API
+        return f"a token for {subject or 'the service account itself'} with {len(scopes)} scope(s)"
+
+    return _attempt(f"Google access: {api}", "As the detail says (README, 'Connect to Google').", fetch)
+
+
 def run_doctor(settings_path: Path) -> list[Check]:
     """Every check, in order; later checks are skipped once an earlier one makes them meaningless."""
     checks: list[Check] = []
@@ -70,6 +111,7 @@ def run_doctor(settings_path: Path) -> list[Check]:
     )
     if ctx is None:
         return checks
+    checks.extend(_token(*api) for api in _google_apis(settings))
     context: Context = ctx
     header, _ = context.routing_seed
     specs = all_tab_specs(context.form, tuple(header))

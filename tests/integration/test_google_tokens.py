@@ -7,6 +7,7 @@ import socket
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -180,3 +181,32 @@ def test_form_publish_ends_with_the_message_not_a_traceback(token: FakeTokenEndp
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "unauthorized_client" in result.output and all(s in result.output for s in FORMS_SCOPES)
     assert forms.forms == {}
+
+
+def test_a_token_error_no_adapter_explained_still_ends_with_the_message(
+    token: FakeTokenEndpoint, tmp_path: Path
+) -> None:
+    """The register (Sheets) side: setup on a Google register whose delegated user is a group."""
+    key = write_key(tmp_path / "key.json", token.url)  # type: ignore[attr-defined]
+    (tmp_path / "hsb-sheets.toml").write_text(
+        f'[workbook]\nbackend = "google"\nspreadsheet_id = "1AbC"\nkey_file = "{key}"\n'
+        f'delegated_user = "{GROUP}"\nendpoint = "http://127.0.0.1:9/"\nretries = 0\n'
+    )
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "hsb-sheets.toml"), "setup"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "invalid_grant" in result.output and "user mailbox" in result.output
+
+
+def test_the_worker_logs_a_token_error_and_goes_on(
+    memory_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hsb_sheets.scheduler import tick
+    from hsb_sheets.services import runner
+
+    def refused(ctx: Any, dry_run: bool = False) -> None:
+        raise RefreshError("invalid_grant: Invalid email or User ID", {"error": "invalid_grant"})
+
+    monkeypatch.setitem(runner.JOBS, "digest", refused)
+    with pytest.raises(TokenError, match="invalid_grant"):
+        runner.run_job(memory_context, "digest")
+    tick(memory_context, "digest")  # the scheduled run: logged, no exception escapes to APScheduler
