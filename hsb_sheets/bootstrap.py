@@ -14,6 +14,7 @@ from google.auth.credentials import Credentials
 from hsb_sheets.adapters.calendar.base import Calendar
 from hsb_sheets.adapters.calendar.ics import IcsCalendar
 from hsb_sheets.adapters.forms.google import GoogleForms as GoogleFormsAdapter
+from hsb_sheets.adapters.google_auth_errors import Delegation
 from hsb_sheets.adapters.lease.base import Lease
 from hsb_sheets.adapters.lease.file import FileLease
 from hsb_sheets.adapters.lease.workbook import WorkbookLease
@@ -79,7 +80,13 @@ def build_mailer(settings: Settings) -> Mailer:
         if not mail.gmail_mailbox:
             raise ConfigError("[mail] gmail_mailbox is empty: name the shared mailbox the service sends as.")
         credentials = google_credentials(mail.gmail_key_file, mail.gmail_mailbox, SCOPES)
-        return GmailMailer(gmail_service(credentials, mail.gmail_endpoint or None), "me", mail.gmail_retries)
+        return GmailMailer(
+            gmail_service(credentials, mail.gmail_endpoint or None),
+            "me",
+            mail.gmail_retries,
+            drafts=settings.resolve(mail.gmail_drafts),
+            delegation=delegation(mail.gmail_key_file, mail.gmail_mailbox, SCOPES),
+        )
     if mail.backend == "smtp":
         return SmtpMailer(
             SmtpSettings(
@@ -114,6 +121,18 @@ def google_credentials(key_file: str, delegated_user: str, scopes: Sequence[str]
     return scoped
 
 
+def delegation(key_file: str, delegated_user: str, scopes: Sequence[str]) -> Delegation:
+    """What a token error's message names: the key's client id, the delegated user and the scopes."""
+    import json
+
+    path = key_file or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS", "")
+    try:
+        client_id = str(json.loads(Path(path).read_text(encoding="utf-8")).get("client_id", ""))
+    except (OSError, ValueError, AttributeError):
+        client_id = ""
+    return Delegation(client_id, delegated_user, tuple(scopes))
+
+
 def build_calendar(settings: Settings, mailer: Mailer) -> Calendar:
     """The calendar adapter the settings name."""
     calendar = settings.calendar
@@ -123,7 +142,13 @@ def build_calendar(settings: Settings, mailer: Mailer) -> Calendar:
 
         credentials = google_credentials(calendar.key_file, calendar.delegated_user, SCOPES)
         service = calendar_service(credentials, calendar.endpoint or None)
-        return GoogleCalendar(service, calendar.calendar_id, timezone, calendar.retries)
+        return GoogleCalendar(
+            service,
+            calendar.calendar_id,
+            timezone,
+            calendar.retries,
+            delegation=delegation(calendar.key_file, calendar.delegated_user, SCOPES),
+        )
     return IcsCalendar(
         settings.resolve(calendar.ics_folder), mailer, settings.mail.sender, calendar.organizer_name, timezone
     )
@@ -144,8 +169,17 @@ def build_forms(settings: Settings) -> GoogleFormsAdapter:
     from hsb_sheets.adapters.forms.google import SCOPES, GoogleForms, forms_service
 
     forms = settings.forms
+    if not forms.delegated_user.strip():
+        raise ConfigError(
+            "[forms] delegated_user is empty: name the user mailbox (not a group) who will own the form; "
+            "the service account acts for them by domain-wide delegation."
+        )
     credentials = google_credentials(forms.key_file, forms.delegated_user, SCOPES)
-    return GoogleForms(forms_service(credentials, forms.endpoint or None), forms.retries)
+    return GoogleForms(
+        forms_service(credentials, forms.endpoint or None),
+        forms.retries,
+        delegation=delegation(forms.key_file, forms.delegated_user, SCOPES),
+    )
 
 
 def form_id_of(settings: Settings) -> str:
@@ -193,4 +227,5 @@ def build_context(
         routing_seed=read_rule_csv(seed_path),
         clock=clock,
         pull_responses=pull,
+        register_id=settings.workbook.spreadsheet_id if settings.workbook.backend == "google" else "",
     )

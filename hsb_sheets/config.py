@@ -17,12 +17,18 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hsb_sheets.errors import ConfigError
 
 SETTINGS_FILE = "hsb-sheets.toml"
 ENV_PREFIX = "HSB_SHEETS_"
+
+
+DELEGATION_NEEDED = (
+    "delegated_user is empty: name the user mailbox (not a group) the service account acts for by "
+    "domain-wide delegation; without it Google will not let it {what} ([{section}] delegated_user)"
+)
 
 
 class _Section(BaseModel):
@@ -58,6 +64,7 @@ class MailSettings(_Section):
     gmail_mailbox: str = ""  # the shared mailbox the service account sends as (delegation)
     gmail_endpoint: str = ""  # blank: Google's; tests point it at a local fake server
     gmail_retries: Annotated[int, Field(ge=0, le=10)] = 5
+    gmail_drafts: str = ".hsb-state/gmail-drafts.json"  # the draft made for each email, kept until sent
 
     @field_validator("sender")
     @classmethod
@@ -79,6 +86,13 @@ class CalendarSettings(_Section):
     endpoint: str = ""  # blank: Google's; tests point it at a local fake server
     retries: Annotated[int, Field(ge=0, le=10)] = 5
 
+    @model_validator(mode="after")
+    def _delegated(self) -> CalendarSettings:
+        # Google refuses a service account acting as itself to invite attendees (forbiddenForServiceAccounts).
+        if self.backend == "google" and not self.delegated_user.strip():
+            raise ValueError(DELEGATION_NEEDED.format(section="calendar", what="invite attendees"))
+        return self
+
 
 class FormsSettings(_Section):
     """The referral form in Google Forms (optional)."""
@@ -89,6 +103,12 @@ class FormsSettings(_Section):
     delegated_user: str = ""  # the form's owner, by domain-wide delegation
     endpoint: str = ""  # blank: Google's; tests point it at a local fake server
     retries: Annotated[int, Field(ge=0, le=10)] = 5
+
+    @model_validator(mode="after")
+    def _delegated(self) -> FormsSettings:
+        if self.source == "api" and not self.delegated_user.strip():
+            raise ValueError(DELEGATION_NEEDED.format(section="forms", what="read the form's responses"))
+        return self
 
 
 class LoggingSettings(_Section):
@@ -256,7 +276,7 @@ organizer_name = "HSB Service"
 # For Google Calendar: a service account with domain-wide delegation acting for the calendar owner.
 calendar_id = "primary"
 key_file = ""                    # blank: the GOOGLE_APPLICATION_CREDENTIALS file
-delegated_user = ""
+delegated_user = ""              # required for "google": the calendar owner's mailbox (a user, not a group)
 
 [logging]
 format = "text"                  # "text", or "json" for one JSON object per line

@@ -14,10 +14,14 @@ class _Group(click.Group):
     """Turns expected failures (HsbError) into a one-line message and exit status 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from hsb_sheets.adapters.google_auth_errors import TOKEN_ERRORS, explain_token_error
+
         try:
             return super().invoke(ctx)
         except HsbError as problem:
             raise click.ClickException(str(problem)) from None
+        except TOKEN_ERRORS as problem:  # an adapter that did not explain it itself
+            raise click.ClickException(str(explain_token_error(problem))) from None
 
 
 @click.group(cls=_Group)

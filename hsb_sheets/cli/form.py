@@ -29,6 +29,8 @@ def publish(state: AppState) -> None:
     )
     verb = "Created" if published.created else "Updated"
     console.print(f"{verb} the form {published.form_id} with {len(published.items)} questions.")
+    if published.published_now:
+        console.print("Published it: it now accepts responses.")
     if published.responder_uri:
         console.print(f"Practitioners fill it in at {published.responder_uri}")
     console.print(f"Edit it at https://docs.google.com/forms/d/{published.form_id}/edit")

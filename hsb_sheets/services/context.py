@@ -30,6 +30,7 @@ class Context:
     routing_seed: tuple[list[str], list[list[str]]]
     clock: Callable[[], datetime]
     pull_responses: Callable[[Context], int] | None = None  # set when intake reads the Forms API
+    register_id: str = ""  # the register's identity in event ids: the spreadsheet id on Google, else blank
 
     def now(self) -> datetime:
         """The local time now, naive, in the service's time zone."""

@@ -1,5 +1,5 @@
-"""`hsb-sheets doctor`: check settings, credentials, the register's tabs and headers, the rules and
-the Directory, each failure with a hint that says how to fix it."""
+"""`hsb-sheets doctor`: check settings, credentials, an access token per Google API in use, the
+register's tabs and headers, the rules and the Directory, each failure with a hint that says how to fix it."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from hsb_sheets.domain.directory import parse_directory
 from hsb_sheets.domain.tabs import DIRECTORY, ROUTING_RULES, SETTINGS, TabSpec, all_tab_specs
 from hsb_sheets.errors import HsbError
 from hsb_sheets.services.context import Context
+from hsb_sheets.services.doctor_google import google_apis, token_check
 from hsb_sheets.services.policy import read_policy
 from hsb_sheets.services.rule_source import rules_from_tab
 
@@ -80,6 +81,7 @@ def run_doctor(settings_path: Path) -> list[Check]:
     )
     if ctx is None:
         return checks
+    checks.extend(token_check(_attempt, *api) for api in google_apis(settings))
     header, _ = ctx.routing_seed
     specs = all_tab_specs(ctx.form, tuple(header))
     tables = _step(

@@ -33,6 +33,7 @@ class Published:
     created: bool
     items: Mapping[str, str]
     responder_uri: str
+    published_now: bool = False  # whether this run published it (a new form, or one unpublished in the UI)
 
 
 def _load(state: Path) -> dict[str, Any]:
@@ -40,7 +41,8 @@ def _load(state: Path) -> dict[str, Any]:
 
 
 def publish(form: FormDefinition, forms: Forms, state: Path, form_id: str = "") -> Published:
-    """Create the form, or bring the existing one in line with the definition, in one batchUpdate."""
+    """Create the form, or bring the existing one in line with the definition in one batchUpdate; then
+    publish it, since a form the API creates takes no responses until it is published."""
     saved = _load(state)
     form_id = form_id or saved.get("form_id", "")
     created = not form_id
@@ -51,7 +53,8 @@ def publish(form: FormDefinition, forms: Forms, state: Path, form_id: str = "") 
     items = {f.id: by_title[f.title.casefold()] for f in form.fields if f.title.casefold() in by_title}
     state.parent.mkdir(parents=True, exist_ok=True)
     state.write_text(json.dumps({"form_id": form_id, "items": items}, indent=2))
-    return Published(form_id, created, items, updated.responder_uri)
+    published_now = forms.publish(form_id)
+    return Published(form_id, created, items, updated.responder_uri, published_now)
 
 
 def pull_responses(ctx: Context, forms: Forms, form_id: str) -> int:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from hsb_sheets.adapters.calendar.base import Calendar, CalendarError, MeetingEvent
 from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
 from hsb_sheets.domain.directory import parse_directory
-from hsb_sheets.domain.meetings import INVITED, NEEDS_SCHEDULING, RESCHEDULED
+from hsb_sheets.domain.meetings import INVITED, NEEDS_SCHEDULING, RESCHEDULED, free_busy_unknown
 from hsb_sheets.domain.outbox_keys import INVITE, OutboxKey
 from hsb_sheets.domain.register_rows import format_time
 from hsb_sheets.domain.tabs import (
@@ -170,7 +170,7 @@ class _Recorder:
             MeetingsTab.EVENT_ID: event.event_id,
             MeetingsTab.SEQUENCE: str(event.sequence),
             MeetingsTab.LAST_SENT: shown(self.planner.now),
-            MeetingsTab.REASON: "",
+            MeetingsTab.REASON: free_busy_unknown(step.unknown),
         }
 
     def moved(self, row: Mapping[str, str], event: MeetingEvent) -> dict[str, str]:

@@ -41,6 +41,7 @@ class Invite:
     event: MeetingEvent
     proposed: datetime
     area: str
+    unknown: tuple[str, ...] = ()  # invitees whose free/busy the calendar could not read
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,8 @@ class Planner:
         }
         number = int(row[MeetingsTab.MEETING].rsplit("-", 1)[1])
         return MeetingEvent(
-            event_id=row.get(MeetingsTab.EVENT_ID) or event_id(row[MeetingsTab.CASE_ID], number),
+            event_id=row.get(MeetingsTab.EVENT_ID)
+            or event_id(row[MeetingsTab.CASE_ID], number, self.ctx.register_id or self.policy.register_id),
             summary=self.ctx.templates.render("invite/summary.j2", **context).strip(),
             description=self.ctx.templates.render("invite/description.j2", **context),
             start=start,
@@ -197,17 +199,21 @@ def _schedule(planner: Planner, row: Mapping[str, str], referral: Mapping[str, s
     if invitees.reasons:
         return NeedsScheduling(area, "; ".join(invitees.reasons))
     attendees = invitees.addresses
-    start = _start(planner, row, attendees, area)
+    unknown: list[str] = []
+    start = _start(planner, row, attendees, area, unknown)
     if not isinstance(start, datetime):
         return start
     book(planner.busy, attendees, start, planner.length)
-    return Invite(planner.event(row, start, attendees, 0), start, area)
+    return Invite(planner.event(row, start, attendees, 0), start, area, tuple(unknown))
 
 
 def _start(
-    planner: Planner, row: Mapping[str, str], attendees: tuple[str, ...], area: str
+    planner: Planner, row: Mapping[str, str], attendees: tuple[str, ...], area: str, unknown: list[str]
 ) -> datetime | NeedsScheduling | Wait:
-    """A coordinator's agreed start, else the first slot in the window when every invitee is free."""
+    """A coordinator's agreed start, else the first slot in the window when every invitee is free.
+
+    Invitees whose free/busy the calendar could not read are added to ``unknown``.
+    """
     if row.get(MeetingsTab.AGREED_START, "").strip():
         agreed = planner.local_time(row[MeetingsTab.AGREED_START])
         return agreed if agreed is not None else NeedsScheduling(area, AGREED_START_UNREADABLE)
@@ -219,7 +225,9 @@ def _start(
     earliest = max(planner.now + timedelta(hours=policy.lead_hours), requested)
     latest_end = planner.work.window_end(requested, window)
     try:
-        for address, times in planner.ctx.calendar.busy(attendees, earliest, latest_end).items():
+        found = planner.ctx.calendar.busy(attendees, earliest, latest_end)
+        unknown.extend(found.unknown)
+        for address, times in found.items():
             for busy_start, busy_end in times:
                 planner.busy.add(address, busy_start, busy_end)
     except CalendarError as problem:

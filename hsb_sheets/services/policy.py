@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import time
 
@@ -21,6 +22,7 @@ PLANNING_WINDOW = "Planning meeting within (working days)"
 MEETING_LENGTH = "Meeting length (minutes)"
 LEAD_TIME = "Lead time (hours)"
 SECURE_DOMAINS = "Secure domains"
+REGISTER_ID = "Register ID"
 
 # Setting -> (default value, note shown to coordinators)
 DEFAULTS: dict[str, tuple[str, str]] = {
@@ -44,6 +46,11 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "Email domains trusted with personal details, separated by commas (for example nhs.net). "
         "Mail to any other address carries only the case id, what is due and the register link.",
     ),
+    REGISTER_ID: (
+        "",  # setup writes a new random one for each register (see missing_settings)
+        "Identifies this register in calendar event ids, so a trial register never clashes with this "
+        "one. Set by setup: do not change it. (A Google register uses its spreadsheet id instead.)",
+    ),
 }
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
@@ -62,6 +69,7 @@ class Policy:
     meeting_minutes: int = 60
     lead_hours: int = 2
     secure_domains: tuple[str, ...] = ()
+    register_id: str = ""
 
     def is_secure(self, address: str) -> bool:
         """Whether an address is in a domain trusted with personal details (or a subdomain of one)."""
@@ -114,6 +122,7 @@ def read_policy(table: Table) -> Policy:
         meeting_minutes=_whole(MEETING_LENGTH, get(MEETING_LENGTH), 15, 480),
         lead_hours=_whole(LEAD_TIME, get(LEAD_TIME), 0, 72),
         secure_domains=_domains(values[SECURE_DOMAINS]),
+        register_id=values[REGISTER_ID],
     )
 
 
@@ -128,8 +137,12 @@ def _domains(text: str) -> tuple[str, ...]:
 def missing_settings(table: Table) -> list[Append]:
     """Rows to add so every setting appears in the tab with its default and note."""
     present = {row[table.index(SettingsTab.SETTING)].strip() for row in table.rows}
+    fresh = {REGISTER_ID: uuid.uuid4().hex[:16]}  # one register's identity, made when its setup first runs
     return [
-        Append(SETTINGS, {SettingsTab.SETTING: name, SettingsTab.VALUE: value, SettingsTab.NOTES: note})
+        Append(
+            SETTINGS,
+            {SettingsTab.SETTING: name, SettingsTab.VALUE: fresh.get(name, value), SettingsTab.NOTES: note},
+        )
         for name, (value, note) in DEFAULTS.items()
         if name not in present
     ]

@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from hsb_sheets.adapters.google_auth_errors import TOKEN_ERRORS, explain_token_error
 from hsb_sheets.errors import HsbError
 from hsb_sheets.logs import log
 from hsb_sheets.services.context import Context
@@ -70,7 +71,10 @@ def run_job(ctx: Context, name: str, *, dry_run: bool = False) -> JobOutcome:
         if name == "intake" and ctx.pull_responses is not None and not dry_run:
             pulled = ctx.pull_responses(ctx)  # responses read by the Forms API join the tab first
             log("responses pulled", job=name, responses=pulled)
-        report = JOBS[name](ctx, dry_run=dry_run)
+        try:
+            report = JOBS[name](ctx, dry_run=dry_run)
+        except TOKEN_ERRORS as problem:  # an adapter that did not explain it (the worker must go on)
+            raise explain_token_error(problem) from None
     except HsbError as problem:
         log(
             "job failed",

@@ -23,16 +23,15 @@ from tests.integration.test_smtp import Recorder, free_port
 class Harness:
     mailer: Mailer
     delivered: Callable[[], list[Message]]
+    sent_message_ids: Callable[[], list[str]]  # the Message-IDs as the sender set them
 
 
 @pytest.fixture(params=["eml", "smtp", "gmail"])
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
     if request.param == "eml":
         folder = tmp_path / "outbox"
-        yield Harness(
-            EmlOutbox(folder),
-            lambda: [email.message_from_bytes(p.read_bytes()) for p in folder.glob("*.eml")],
-        )
+        delivered = lambda: [email.message_from_bytes(p.read_bytes()) for p in folder.glob("*.eml")]  # noqa: E731
+        yield Harness(EmlOutbox(folder), delivered, lambda: [m["Message-ID"] for m in delivered()])
     elif request.param == "smtp":
         from aiosmtpd.controller import Controller
 
@@ -42,7 +41,9 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]
         controller.start()
         try:
             mailer = SmtpMailer(SmtpSettings("127.0.0.1", port, timeout=5), journal=tmp_path / "journal.log")
-            yield Harness(mailer, lambda: recorder.messages)
+            yield Harness(
+                mailer, lambda: recorder.messages, lambda: [m["Message-ID"] for m in recorder.messages]
+            )
         finally:
             controller.stop()
     else:
@@ -52,6 +53,7 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]
             yield Harness(
                 GmailMailer(gmail_service(AnonymousCredentials(), url), retries=2),
                 lambda: [m for _, m in fake.sent],
+                lambda: fake.original_ids,  # Gmail replaced them in what it delivered
             )
         finally:
             fake.stop()
@@ -73,7 +75,7 @@ def test_a_message_is_delivered_with_its_headers(harness: Harness) -> None:
     provider_id = harness.mailer.send(notice())
     assert provider_id
     [message] = harness.delivered()
-    assert message["Message-ID"] == notice().message_id
+    assert harness.sent_message_ids() == [notice().message_id]
     assert message["Subject"] == "End summary due today: HSB-2026-0001"
     assert message["To"] == "worker@example.gov.uk" and message["Cc"] == "lead@example.org"
     types = {part.get_content_type() for part in message.walk()}

@@ -57,3 +57,33 @@ def test_a_google_register_without_credentials_is_explained(
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
     code, output = doctor(settings)
     assert code == 1 and "No service-account key" in output
+
+
+def test_google_access_is_checked_per_api_with_the_delegation_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hsb_sheets.adapters.calendar.google import SCOPES as CALENDAR
+    from tests.fakes.google_token import CLIENT_ID, FakeTokenEndpoint, write_key
+
+    ws = demo(tmp_path)
+    from hsb_sheets.adapters.mail.gmail import SCOPES as GMAIL
+
+    token = FakeTokenEndpoint(users={"hsb-service@example.gov.uk"}, delegated={CALENDAR[0], *GMAIL})
+    key = write_key(tmp_path / "key.json", token.start())
+    for name, value in {
+        "CALENDAR_BACKEND": "google",
+        "CALENDAR_DELEGATED_USER": "hsb-service@example.gov.uk",
+        "CALENDAR_KEY_FILE": str(key),
+        "MAIL_BACKEND": "gmail",
+        "MAIL_GMAIL_MAILBOX": "hsb-team@example.gov.uk",  # a group, not a user
+        "MAIL_GMAIL_KEY_FILE": str(key),
+    }.items():
+        monkeypatch.setenv(f"HSB_SHEETS_{name}", value)
+    try:
+        code, output = doctor(ws / "hsb-sheets.toml")
+    finally:
+        token.stop()
+    assert code == 1 and "Traceback" not in output
+    assert "Google access: Google Calendar: Google refused an access token" in output
+    assert "unauthorized_client" in output and CLIENT_ID in output and CALENDAR[1] in output
+    assert "Google access: Gmail: Google refused an access token (invalid_grant)" in output

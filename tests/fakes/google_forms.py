@@ -1,4 +1,17 @@
-"""A stateful fake of the Google Forms API v1 (forms and their responses)."""
+"""A stateful fake of the Google Forms API v1 (forms and their responses).
+
+Behaviours of the real Forms API reproduced here:
+
+- A form created by the API is unpublished and takes no responses until ``forms.setPublishSettings``
+  publishes it ("forms created by API after January 31, 2026, will be created in an unpublished
+  state and you must publish the forms before they can accept responses": API changes to Google
+  Forms, developers.google.com/workspace/forms/api/guides/api-changes-to-google-forms). Both
+  ``isPublished`` and ``isAcceptingResponses`` must be given, and accepting responses while
+  unpublished is an error (PublishSettings, forms v1 discovery document).
+- ``updateItem`` whose mask covers the question but whose item has no ``questionId`` gives the
+  question a new id ("If an ID is blank (and in the field mask) a new ID is generated":
+  UpdateItemRequest.item, forms v1 discovery document).
+"""
 
 from __future__ import annotations
 
@@ -27,7 +40,10 @@ class FakeForms:
         return f"{next(self._ids):08x}"
 
     def submit(self, form_id: str, answers: dict[str, str | list[str]], create_time: str) -> None:
-        """A respondent's submission: answers by question title."""
+        """A respondent's submission: answers by question title (refused while the form is unpublished)."""
+        state = self.forms[form_id]["publishSettings"]["publishState"]
+        if not (state["isPublished"] and state["isAcceptingResponses"]):
+            raise PermissionError("This form is not accepting responses: it has not been published.")
         by_title = {
             i["title"]: i["questionItem"]["question"]["questionId"] for i in self.forms[form_id]["items"]
         }
@@ -64,6 +80,7 @@ class FakeForms:
                 "items": [],
                 "revisionId": "1",
                 "responderUri": f"https://docs.google.com/forms/d/e/{form_id}/viewform",
+                "publishSettings": {"publishState": {"isPublished": False, "isAcceptingResponses": False}},
             }
             return 200, self.forms[form_id]
         form = self.forms.get(params.get("formId", ""))
@@ -81,6 +98,16 @@ class FakeForms:
             if body.get("includeFormInResponse"):
                 answer["form"] = form
             return 200, answer
+        if method.id == "forms.forms.setPublishSettings":
+            state = (body or {}).get("publishSettings", {}).get("publishState", {})
+            if body.get("updateMask") not in ("publishState", "publish_state", "*"):
+                raise ApiError(400, "update_mask must be publish_state or *")
+            if set(state) != {"isPublished", "isAcceptingResponses"}:
+                raise ApiError(400, "Both is_published and is_accepting_responses must be set")
+            if state["isAcceptingResponses"] and not state["isPublished"]:
+                raise ApiError(400, "A form that is not published cannot accept responses")
+            form["publishSettings"] = {"publishState": dict(state)}
+            return 200, {"formId": form["formId"], "publishSettings": form["publishSettings"]}
         if method.id == "forms.forms.responses.list":
             found = self.responses.get(form["formId"], [])
             return 200, ({"responses": found} if found else {})
@@ -120,13 +147,13 @@ class FakeForms:
             current, new = items[index], spec["item"]
             if new.get("itemId") and new["itemId"] != current["itemId"]:
                 raise ApiError(400, "Invalid requests[0].updateItem: the item id does not match the location")
-            question_id = current.get("questionItem", {}).get("question", {}).get("questionId")
             for field in ("title", "description"):
                 if field in new:
                     current[field] = new[field]
                 elif field in spec["updateMask"]:
                     current.pop(field, None)
-            current["questionItem"] = {
-                "question": dict(new["questionItem"]["question"], questionId=question_id)
-            }
+            question = dict(new["questionItem"]["question"])
+            # A blank question id under the mask is a new question id, as Google documents it.
+            question["questionId"] = question.get("questionId") or self._id()
+            current["questionItem"] = {"question": question}
         return {}

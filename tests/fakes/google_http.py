@@ -196,6 +196,7 @@ class FakeGoogleServer:
     extra: Callable[[str, str, dict[str, list[str]], Any], tuple[int, Any] | None] | None = None
     retry_after: str | None = None  # a Retry-After header sent with injected 429/503 answers
     fault_reason: str | None = None  # the reason of injected answers (else backendError or rateLimitExceeded)
+    headers: dict[str, str] = field(default_factory=dict)  # the request being handled (under ``lock``)
 
     def start(self) -> str:
         server = self
@@ -213,6 +214,7 @@ class FakeGoogleServer:
                 try:
                     body = json.loads(raw) if raw else None
                     with server.lock:
+                        server.headers = {k.lower(): v for k, v in self.headers.items()}
                         if server.faults:
                             fault = server.faults.pop(0)
                             if server.retry_after is not None:

@@ -117,3 +117,62 @@ def test_responses_read_by_api_are_ingested_once(
     assert (
         again.counts["registered"] == 0 and len(ctx.workbook.read([FORM_RESPONSES])[FORM_RESPONSES].rows) == 2
     )
+
+
+def test_a_form_the_api_creates_takes_no_responses_until_publish_publishes_it(
+    fake: tuple[FakeForms, GoogleForms], tmp_path: Path
+) -> None:
+    server, forms = fake
+    form = load_form()
+    bare = forms.create(form.title)
+    with pytest.raises(PermissionError):  # what a respondent meets: the form is not published
+        server.submit(bare, {}, "2026-03-10T09:00:00Z")
+    published = publish(form, forms, tmp_path / "state.json")
+    assert published.published_now
+    state = server.forms[published.form_id]["publishSettings"]["publishState"]
+    assert state == {"isPublished": True, "isAcceptingResponses": True}
+    [request] = [r for r in server.server.requests if r.path.endswith(":setPublishSettings")]
+    assert request.body == {
+        "publishSettings": {"publishState": {"isPublished": True, "isAcceptingResponses": True}},
+        "updateMask": "publishState",
+    }
+    server.submit(published.form_id, {form.fields[0].title: "Pat"}, "2026-03-10T09:00:00Z")
+    again = publish(form, forms, tmp_path / "state.json")
+    assert not again.published_now and len(server.responses[published.form_id]) == 1
+
+
+def test_republishing_an_unchanged_definition_keeps_every_question_id(
+    fake: tuple[FakeForms, GoogleForms], tmp_path: Path
+) -> None:
+    server, forms = fake
+    form = load_form()
+    first = publish(form, forms, tmp_path / "state.json")
+    before = question_ids(server, first.form_id)
+    publish(form, forms, tmp_path / "state.json")
+    assert question_ids(server, first.form_id) == before
+    updates = [
+        request["updateItem"]["item"]
+        for r in server.server.requests
+        if r.path.endswith(":batchUpdate")
+        for request in r.body["requests"]
+        if "updateItem" in request
+    ]
+    assert updates and all(u["questionItem"]["question"]["questionId"] for u in updates)
+
+
+def test_google_calendar_and_the_forms_api_need_a_delegated_user(tmp_path: Path) -> None:
+    from hsb_sheets.bootstrap import build_forms
+    from hsb_sheets.config import load_settings
+    from hsb_sheets.errors import ConfigError
+
+    path = tmp_path / "hsb-sheets.toml"
+    path.write_text('[calendar]\nbackend = "google"\n')
+    with pytest.raises(ConfigError, match=r"calendar: delegated_user is empty.*\[calendar\] delegated_user"):
+        load_settings(path, environ={})
+    path.write_text('[forms]\nsource = "api"\n')
+    with pytest.raises(ConfigError, match=r"forms: delegated_user is empty.*\[forms\] delegated_user"):
+        load_settings(path, environ={})
+    path.write_text('[calendar]\nbackend = "google"\ndelegated_user = "hsb-service@example.gov.uk"\n')
+    settings = load_settings(path, environ={})
+    with pytest.raises(ConfigError, match=r"\[forms\] delegated_user is empty"):
+        build_forms(settings)  # `form publish`

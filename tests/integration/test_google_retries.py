@@ -66,7 +66,7 @@ CASES = {
             gmail_service(AnonymousCredentials(), url), retries=2, sleep=sleep
         ).send(EMAIL),
         lambda fake: len(fake.sent),
-        "search the mailbox",
+        "create a draft",
         MailError,
     ),
     "forms": Case(
@@ -120,7 +120,7 @@ def test_a_forbidden_answer_is_the_ports_error_at_once(
     server(chosen).fault_reason = "forbidden"
     server(chosen).faults.append(403)
     sleeps: list[float] = []
-    with pytest.raises(chosen.error, match=rf"refused to {chosen.first} \(HTTP 403\)") as raised:
+    with pytest.raises(chosen.error, match=rf"refused to {chosen.first} \(HTTP 403 forbidden\)") as raised:
         chosen.act(url, sleeps.append, tmp_path / "state.json")
     assert getattr(raised.value, "transient", False) is False
     assert sleeps == [] and log_lines == [] and len(server(chosen).requests) == 1
@@ -131,6 +131,56 @@ def test_when_retries_run_out_the_error_is_transient_where_the_port_says_so(
 ) -> None:
     chosen, url = case
     server(chosen).faults.extend([503] * 3)
-    with pytest.raises(chosen.error, match=r"\(HTTP 503\)") as raised:
+    with pytest.raises(chosen.error, match=r"\(HTTP 503 backendError\)") as raised:
         chosen.act(url, lambda _: None, tmp_path / "state.json")
     assert getattr(raised.value, "transient", True) is True and len(server(chosen).requests) == 3
+
+
+@pytest.mark.parametrize(("api", "reason"), [("calendar", "quotaExceeded"), ("gmail", "dailyLimitExceeded")])
+def test_usage_limits_are_transient_when_retries_run_out(api: str, reason: str, tmp_path: Path) -> None:
+    chosen = CASES[api]
+    fake = chosen.fake()
+    url = fake.start()
+    try:
+        fake.server.fault_reason = reason
+        fake.server.faults.extend([403] * 3)
+        with pytest.raises(chosen.error, match=rf"\(HTTP 403 {reason}\)") as raised:
+            chosen.act(url, lambda _: None, tmp_path / "state.json")
+    finally:
+        fake.stop()
+    assert getattr(raised.value, "transient", False) is True  # the email stays pending, the meeting waits
+
+
+def test_an_email_gmail_rate_limits_stays_pending_for_the_next_run(tmp_path: Path, clock: Any) -> None:
+    from hsb_sheets.adapters.calendar.memory import MemoryCalendar
+    from hsb_sheets.adapters.workbook.memory import MemoryWorkbook
+    from hsb_sheets.bootstrap import build_context
+    from hsb_sheets.config import Settings
+    from hsb_sheets.domain.tabs import OUTBOX
+    from hsb_sheets.services.intake import run_intake
+    from hsb_sheets.services.setup import setup_register
+    from tests.conftest import valid_answers
+    from tests.unit.test_intake_service import submit
+
+    fake = FakeGmail()
+    url = fake.start()
+    mailer = GmailMailer(gmail_service(AnonymousCredentials(), url), retries=1, sleep=lambda _: None)
+    ctx = build_context(
+        Settings(base_dir=tmp_path),
+        workbook=MemoryWorkbook(),
+        mailer=mailer,
+        calendar=MemoryCalendar(),
+        clock=clock,
+    )
+    setup_register(ctx)
+    submit(ctx, ("10/03/2026 09:00:00", valid_answers()))
+    fake.server.faults.extend([429] * 100)
+    try:
+        report = run_intake(ctx, sleep=lambda _: None)
+        assert report.delivery.failed == [] and report.delivery.waiting
+        assert set(ctx.workbook.read([OUTBOX])[OUTBOX].column("State")) == {"pending"}
+        fake.server.faults.clear()
+        again = run_intake(ctx, sleep=lambda _: None)
+        assert len(again.delivery.sent) == len(report.delivery.waiting) and fake.sent
+    finally:
+        fake.stop()

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hsb_sheets.adapters.calendar.base import CalendarError, MeetingEvent
+from hsb_sheets.adapters.calendar.base import CalendarError, FreeBusy, MeetingEvent
 from hsb_sheets.adapters.calendar.ics import IcsCalendar
 from hsb_sheets.adapters.calendar.memory import MemoryCalendar
 from hsb_sheets.adapters.workbook.base import Update, WriteBatch
@@ -259,9 +259,7 @@ class FailingCalendar(MemoryCalendar):
         self._check("move")
         return super().move(event)
 
-    def busy(
-        self, attendees: Sequence[str], start: datetime, end: datetime
-    ) -> dict[str, list[tuple[datetime, datetime]]]:
+    def busy(self, attendees: Sequence[str], start: datetime, end: datetime) -> FreeBusy:
         self._check("busy")
         return super().busy(attendees, start, end)
 

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from hsb_sheets.adapters.calendar.base import CalendarError
+from hsb_sheets.adapters.calendar.base import CalendarError, FreeBusy
 from hsb_sheets.adapters.calendar.memory import MemoryCalendar
 from hsb_sheets.cli.common import console
 from hsb_sheets.cli.report import print_outcome
@@ -59,9 +59,7 @@ class FlakyCalendar(MemoryCalendar):
         super().__init__()
         self.failures = failures
 
-    def busy(
-        self, attendees: Sequence[str], start: datetime, end: datetime
-    ) -> dict[str, list[tuple[datetime, datetime]]]:
+    def busy(self, attendees: Sequence[str], start: datetime, end: datetime) -> FreeBusy:
         if self.failures:
             self.failures -= 1
             raise CalendarError("free/busy is unavailable", transient=True)

@@ -7,7 +7,7 @@ nothing when the calendar already holds that state.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
@@ -37,6 +37,20 @@ class MeetingEvent:
         return replace(self, start=start, end=end, sequence=self.sequence + 1)
 
 
+class FreeBusy(dict[str, list[tuple[datetime, datetime]]]):
+    """Busy times by attendee, and the attendees whose calendar could not be read (``unknown``).
+
+    An unknown calendar is not a free one: the scheduler still proposes a time, and says whose
+    free/busy it could not see.
+    """
+
+    def __init__(
+        self, busy: Mapping[str, list[tuple[datetime, datetime]]] | None = None, unknown: Sequence[str] = ()
+    ) -> None:
+        super().__init__(busy or {})
+        self.unknown = tuple(unknown)
+
+
 class CalendarError(HsbError):
     """A calendar operation failed; ``transient`` says whether a later run may succeed."""
 
@@ -64,8 +78,6 @@ class Calendar(Protocol):
         """Cancel the event and tell attendees, unless it is already cancelled."""
         ...
 
-    def busy(
-        self, attendees: Sequence[str], start: datetime, end: datetime
-    ) -> dict[str, list[tuple[datetime, datetime]]]:
-        """Busy times the calendar can see for these attendees (empty where it cannot see)."""
+    def busy(self, attendees: Sequence[str], start: datetime, end: datetime) -> FreeBusy:
+        """Busy times the calendar can see for these attendees; ``unknown`` names those it could not read."""
         ...

@@ -1,9 +1,13 @@
 """Meetings in Google Calendar (API v3, google-api-python-client).
 
 Events are inserted with a deterministic id, so a rerun after a crash finds the event it already
-made (get before insert, and a 409 answer means "already made"). Attendees are invited and told of
-changes by Google (``sendUpdates=all``). Transient failures (429, 5xx, 403 rate limits, connection
-errors) are retried by :func:`hsb_sheets.adapters.google_api.execute`, with bounded, jittered backoff.
+made (get before insert, and a 409 answer means "already made"). Google keeps a deleted event, with
+status ``cancelled``, returns it from ``events.get`` and refuses its id to a new insert (409): such an
+event is restored (patched back to ``confirmed``, attendees told again), never taken as made.
+Attendees are invited and told of changes by Google (``sendUpdates=all``). Transient failures (429,
+5xx, 403 rate limits, connection and token-endpoint errors) are retried by
+:func:`hsb_sheets.adapters.google_api.execute`, with bounded, jittered backoff; an error keeps
+Google's reason and says what to configure.
 """
 
 from __future__ import annotations
@@ -18,14 +22,29 @@ from zoneinfo import ZoneInfo
 from google.auth.credentials import Credentials
 from googleapiclient.errors import HttpError
 
-from hsb_sheets.adapters.calendar.base import CalendarError, MeetingEvent
-from hsb_sheets.adapters.google_api import CONNECTION_ERRORS, build_service, execute, status
+from hsb_sheets.adapters.calendar.base import CalendarError, FreeBusy, MeetingEvent
+from hsb_sheets.adapters.google_api import CONNECTION_ERRORS, build_service, execute, failure, status
+from hsb_sheets.adapters.google_auth_errors import TOKEN_ERRORS, Delegation, explain_token_error
 
 SCOPES = (
     "https://www.googleapis.com/auth/calendar.events",
     "https://www.googleapis.com/auth/calendar.freebusy",
 )
 SERVICE_PATH = "calendar/v3/"
+API = "Google Calendar"
+# Calendar's own refusals, and what to configure. forbiddenForServiceAccounts: "Service accounts cannot
+# invite attendees without Domain-Wide Delegation of Authority" (e.g. github.com/spatie/
+# laravel-google-calendar/issues/242, googleapis/google-api-ruby-client/issues/14631).
+FIXES = {
+    "forbiddenForServiceAccounts": "a service account can invite attendees only by domain-wide "
+    "delegation: set [calendar] delegated_user to the mailbox that owns the calendar and delegate the "
+    "Calendar scopes to the key's client ID (README, 'Connect to Google')",
+    "forbidden": "the delegated user may not change this calendar: share calendar_id with [calendar] "
+    "delegated_user ('Make changes to events'), or make delegated_user the calendar's owner",
+    "requiredAccessLevel": "the delegated user may not change this calendar: share calendar_id with "
+    "[calendar] delegated_user ('Make changes to events')",
+    "notFound": "check [calendar] calendar_id, and that the delegated user can see that calendar",
+}
 
 
 def calendar_service(credentials: Credentials, endpoint: str | None = None, timeout: float = 30.0) -> Any:
@@ -43,28 +62,33 @@ class GoogleCalendar:
         timezone: ZoneInfo,
         retries: int = 5,
         sleep: Callable[[float], None] = time.sleep,
+        delegation: Delegation | None = None,
     ) -> None:
         self.service = service
         self.calendar_id = calendar_id
         self.timezone = timezone
         self.retries = retries
         self.sleep = sleep
+        self.delegation = delegation
 
     def _execute(self, request: Any, doing: str) -> Any:
-        """The answer; an HttpError is left to the caller, which knows which statuses are expected."""
+        """The answer; an HttpError is left to the caller, which knows which statuses are expected.
+
+        A token failure is a TokenError (an HsbError that stops the run: no meeting is marked).
+        """
         try:
             return execute(request, api="Calendar", doing=doing, retries=self.retries, sleep=self.sleep)
         except CONNECTION_ERRORS as problem:
             raise CalendarError(
                 f"Google Calendar could not be reached ({type(problem).__name__}).", transient=True
             ) from None
+        except TOKEN_ERRORS as problem:
+            raise explain_token_error(problem, self.delegation, API) from None
 
     @staticmethod
     def _failure(problem: HttpError, doing: str) -> CalendarError:
-        code = status(problem)
-        return CalendarError(
-            f"Google Calendar refused to {doing} (HTTP {code}).", transient=code == 429 or code >= 500
-        )
+        message, transient = failure(problem, api=API, doing=doing, fixes=FIXES)
+        return CalendarError(message, transient=transient)
 
     def _body(self, event: MeetingEvent) -> dict[str, Any]:
         return {
@@ -110,19 +134,39 @@ class GoogleCalendar:
         return self._event(item)
 
     def ensure(self, event: MeetingEvent) -> MeetingEvent:
-        """Insert the event with its id unless it is already there."""
+        """Insert the event with its id unless it is already there; restore it if it was deleted."""
         existing = self.get(event.event_id)
         if existing is not None:
-            return existing
+            return self._restore(event) if existing.cancelled else existing
         request = self.service.events().insert(
             calendarId=self.calendar_id, body=self._body(event), sendUpdates="all"
         )
         try:
             return self._event(self._execute(request, "create an event"))
         except HttpError as problem:
-            if status(problem) == 409:  # made by an earlier attempt whose answer was lost
-                return self.get(event.event_id) or event
-            raise self._failure(problem, "create an event") from None
+            if status(problem) != 409:
+                raise self._failure(problem, "create an event") from None
+        # 409: made by an earlier attempt whose answer was lost, or deleted (a deleted id is never reused)
+        stored = self.get(event.event_id)
+        return self._restore(event) if stored is None or stored.cancelled else stored
+
+    def _restore(self, event: MeetingEvent) -> MeetingEvent:
+        """Bring a deleted (cancelled) event back as this meeting, and invite its attendees again.
+
+        Google keeps deleted events on the organiser's calendar "so that they can be restored"
+        (Event.status in the Calendar v3 discovery document); a patch back to confirmed does it.
+        """
+        body = {k: v for k, v in self._body(event).items() if k != "id"}
+        request = self.service.events().patch(
+            calendarId=self.calendar_id,
+            eventId=event.event_id,
+            body={**body, "status": "confirmed"},
+            sendUpdates="all",
+        )
+        try:
+            return self._event(self._execute(request, "restore a deleted event"))
+        except HttpError as problem:
+            raise self._failure(problem, "restore a deleted event") from None
 
     def move(self, event: MeetingEvent) -> MeetingEvent:
         """Patch the start and end unless the event is already at that time."""
@@ -156,12 +200,15 @@ class GoogleCalendar:
                 raise self._failure(problem, "cancel an event") from None
         return replace(stored, cancelled=True, sequence=stored.sequence + 1)
 
-    def busy(
-        self, attendees: Sequence[str], start: datetime, end: datetime
-    ) -> dict[str, list[tuple[datetime, datetime]]]:
-        """Busy times from free/busy for each attendee Google can see."""
+    def busy(self, attendees: Sequence[str], start: datetime, end: datetime) -> FreeBusy:
+        """Busy times from free/busy; attendees whose calendar Google could not read are ``unknown``.
+
+        freeBusy.query answers 200 even for calendars it cannot read, with ``calendars.<id>.errors``
+        (e.g. notFound for a calendar outside the domain or not shared) and no busy times: those are
+        not free (FreeBusyCalendar.errors, Calendar v3 discovery document).
+        """
         if not attendees:
-            return {}
+            return FreeBusy()
         body = {
             "timeMin": start.isoformat(),
             "timeMax": end.isoformat(),
@@ -173,9 +220,13 @@ class GoogleCalendar:
         except HttpError as problem:
             raise self._failure(problem, "share free/busy times") from None
         result: dict[str, list[tuple[datetime, datetime]]] = {}
-        for address, calendar in answer.get("calendars", {}).items():
+        calendars = answer.get("calendars", {})
+        unknown = [a for a in attendees if a not in calendars or calendars[a].get("errors")]
+        for address, calendar in calendars.items():
+            if address in unknown:
+                continue
             result[address] = [
                 (datetime.fromisoformat(b["start"]), datetime.fromisoformat(b["end"]))
                 for b in calendar.get("busy", [])
             ]
-        return result
+        return FreeBusy(result, unknown)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar as ICalendar
 from icalendar import Event, Timezone, vCalAddress, vText
 
-from hsb_sheets.adapters.calendar.base import CalendarError, MeetingEvent
+from hsb_sheets.adapters.calendar.base import CalendarError, FreeBusy, MeetingEvent
 from hsb_sheets.adapters.mail.base import Attachment, Email, Mailer
 from hsb_sheets.errors import MailError
 
@@ -169,8 +169,6 @@ class IcsCalendar:
         self._send(cancelled, "CANCEL")
         return cancelled
 
-    def busy(
-        self, attendees: Sequence[str], start: datetime, end: datetime
-    ) -> dict[str, list[tuple[datetime, datetime]]]:
+    def busy(self, attendees: Sequence[str], start: datetime, end: datetime) -> FreeBusy:
         """Invitations by mail cannot see anyone's calendar: the Meetings tab is the only source."""
-        return {}
+        return FreeBusy()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from hsb_sheets.adapters.calendar.base import MeetingEvent
+from hsb_sheets.adapters.calendar.base import FreeBusy, MeetingEvent
 
 
 class MemoryCalendar:
@@ -49,8 +49,6 @@ class MemoryCalendar:
         self.events[event.event_id] = cancelled
         return cancelled
 
-    def busy(
-        self, attendees: Sequence[str], start: datetime, end: datetime
-    ) -> dict[str, list[tuple[datetime, datetime]]]:
+    def busy(self, attendees: Sequence[str], start: datetime, end: datetime) -> FreeBusy:
         """Busy times set by the test."""
-        return {a: self.busy_times.get(a, []) for a in attendees}
+        return FreeBusy({a: self.busy_times.get(a, []) for a in attendees})

@@ -64,6 +64,10 @@ class Forms(Protocol):
         """
         ...
 
+    def publish(self, form_id: str) -> bool:
+        """Publish the form and open it to responses unless it already is; whether anything changed."""
+        ...
+
     def responses(self, form_id: str) -> list[FormResponse]:
         """Every response to the form."""
         ...

@@ -27,14 +27,30 @@ def question(field: FormField) -> dict[str, Any]:
     return body
 
 
-def item(field: FormField, item_id: str | None = None) -> dict[str, Any]:
-    """The Forms API Item for a field."""
+def item(field: FormField, item_id: str | None = None, question_id: str | None = None) -> dict[str, Any]:
+    """The Forms API Item for a field; with ``question_id``, the question keeps that id.
+
+    UpdateItemRequest.item (forms v1 discovery document): "item and question IDs are used if they are
+    provided (and are in the field mask). If an ID is blank (and in the field mask) a new ID is
+    generated." The mask names questionItem.question, so an update must carry the question's id.
+    """
     body: dict[str, Any] = {"title": field.title, "questionItem": {"question": question(field)}}
     if field.help:
         body["description"] = field.help
     if item_id:
         body["itemId"] = item_id
+    if question_id:
+        body["questionItem"]["question"]["questionId"] = question_id
     return body
+
+
+def _question_ids(existing: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Item id -> question id of the form's current question items."""
+    return {
+        str(i.get("itemId", "")): str(i["questionItem"]["question"].get("questionId", ""))
+        for i in existing
+        if isinstance(i.get("questionItem", {}).get("question"), Mapping)
+    }
 
 
 def plan_requests(
@@ -55,6 +71,7 @@ def plan_requests(
         }
     ]
     current = [str(i.get("itemId", "")) for i in existing]
+    question_ids = _question_ids(existing)
     titles = {str(i.get("title", "")).casefold(): str(i.get("itemId", "")) for i in existing}
     wanted: dict[str, str] = {}
     for f in form.fields:
@@ -80,7 +97,7 @@ def plan_requests(
         requests.append(
             {
                 "updateItem": {
-                    "item": item(f, item_id),
+                    "item": item(f, item_id, question_ids.get(item_id)),
                     "location": {"index": index},
                     "updateMask": QUESTION_MASK,
                 }
