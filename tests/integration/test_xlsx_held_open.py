@@ -56,6 +56,8 @@ def test_a_write_is_refused_untouched_while_a_desktop_program_holds_the_register
     with pytest.raises(RegisterHeldOpen) as refused:
         register.write(ADD)
     assert files(register.path.parent) == before  # nothing written, no temporary copy
+    with pytest.raises(RegisterHeldOpen):  # refused before the batch is even read or checked
+        register.write(WriteBatch(appends=[Append("No such tab", {"Case ID": "HSB-2026-0003"})]))
     message = str(refused.value)
     assert f"register.xlsx is open in {program} (since " in message
     assert "the jobs will bring the register up to date once it is closed" in message
