@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit bench clean browser
+.PHONY: demo test lint typecheck unit bench clean browser libreoffice
 
 # The web form's end-to-end test drives Debian's Chromium (Playwright never downloads a browser here).
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
@@ -29,7 +29,12 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
 
-unit: $(STAMP) browser
+# The end-to-end test of a register saved by a desktop program drives Debian's headless LibreOffice.
+libreoffice:
+	@command -v soffice >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui; }
+
+unit: $(STAMP) browser libreoffice
 	$(BIN)/pytest
 
 test: lint typecheck unit

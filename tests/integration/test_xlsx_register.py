@@ -46,7 +46,7 @@ def test_a_crash_while_saving_leaves_the_register_intact(
     def crash(fd: int) -> None:  # the temporary file is written, then the disk fails
         raise OSError("disk full")
 
-    monkeypatch.setattr("hsb_sheets.adapters.workbook.xlsx.os.fsync", crash)
+    monkeypatch.setattr("hsb_sheets.adapters.workbook.register_file.os.fsync", crash)
     with pytest.raises(OSError):
         register.write(WriteBatch(appends=[Append("Cases", {"Case ID": "HSB-2026-0002"})]))
     monkeypatch.undo()

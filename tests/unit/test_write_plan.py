@@ -161,8 +161,25 @@ def test_trim_header_and_table_from_values() -> None:
     assert trim_header(["Case ID", "", "Notes", "", ""]) == ["Case ID", "", "Notes"]
     assert trim_header(["", ""]) == [] and trim_header([]) == []
     table = table_from_values(
-        "Cases", [["Case ID", "Notes", ""], ["HSB-1"], ["HSB-2", "n", "stray", "x"], []]
+        "Cases", [["Case ID", "Notes", ""], ["HSB-1"], [], ["HSB-2", "n", "stray", "x"], [], ["", ""], []]
     )
     assert table.header == ["Case ID", "Notes"]
-    assert table.rows == [["HSB-1", ""], ["HSB-2", "n"], ["", ""]]
+    # an empty row between values stays (row numbers hold); empty rows after the last value are no rows
+    assert table.rows == [["HSB-1", ""], ["", ""], ["HSB-2", "n"]]
     assert table_from_values("Empty", []) == Table("Empty", [], [])
+
+
+def test_a_row_whose_key_cell_is_empty_is_not_a_keyed_row() -> None:
+    # A coordinator's row without a case id (or a formatted empty row): an update echoing its empty
+    # key addresses nothing, and the batch's other writes still go where they belong.
+    read = tables(["", "AIM", "", "typed by hand"], ["HSB-1", "AIM", "", ""], ["", "", "", ""])
+    batch = WriteBatch(
+        updates=[
+            Update("Interventions", "Case ID", " ", {"Notes": "lost"}),
+            Update("Interventions", ("Case ID", "Start"), ("", ""), {"Notes": "lost"}),
+            Update("Interventions", "Case ID", "HSB-1", {"Notes": "one"}),
+        ],
+        appends=[Append("Interventions", {"Case ID": "HSB-2"})],
+    )
+    plans = plan_writes(read, batch)
+    assert plans["Interventions"].cells() == {(3, 4): "one", (4, 1): "HSB-2"}

@@ -10,11 +10,54 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from hsb_sheets.domain.layout import Layout
 from hsb_sheets.domain.tabs import TabSpec
 from hsb_sheets.errors import WorkbookError
+
+
+@dataclass(frozen=True)
+class HeldOpen:
+    """The register is open in a desktop program, which holds its owner lock file beside it.
+
+    ``since`` is when the program took the lock (an aware time); ``stale`` says the lock is older
+    than a working day allows, so it may have been left by a program that crashed. It is still
+    respected: the jobs cannot tell a crashed program from a coordinator who left the file open.
+    """
+
+    program: str  # "Excel" or "LibreOffice"
+    since: datetime
+    lock_file: str  # the lock file's name, never its content (which names the person)
+    stale: bool = False
+
+    def describe(self, register: str) -> str:
+        """One sentence for a person: which program, since when, and (if stale) what to check."""
+        when = self.since.strftime("%Y-%m-%d %H:%M %Z").strip()
+        text = f"{register} is open in {self.program} (since {when})"
+        if self.stale:
+            text += (
+                f"; that is a long time: if nobody has it open ({self.program} may have crashed), "
+                f"delete the lock file '{self.lock_file}' beside it"
+            )
+        return text + "."
+
+
+class RegisterHeldOpen(WorkbookError):
+    """A write refused, untouched, because a desktop program has the register open.
+
+    That program's next save would silently undo anything written now. The jobs still do their
+    work and bring the register up to date on the first run after the program closes it.
+    """
+
+    def __init__(self, register: str, held: HeldOpen) -> None:
+        super().__init__(
+            held.describe(register)
+            + " Nothing was written to it, so that program's next save cannot undo the jobs' work;"
+            " the jobs will bring the register up to date once it is closed."
+        )
+        self.held = held
 
 
 @dataclass
@@ -109,5 +152,12 @@ class Workbook(Protocol):
         ...
 
     def write(self, batch: WriteBatch) -> None:
-        """Apply a batch atomically; WorkbookError (and nothing written) if a key or column is unknown."""
+        """Apply a batch atomically; WorkbookError (and nothing written) if a key or column is unknown.
+
+        RegisterHeldOpen (and nothing written) while a desktop program has the register open.
+        """
+        ...
+
+    def held_open(self) -> HeldOpen | None:
+        """The desktop program holding the register open, if any (always None on Google)."""
         ...

@@ -27,7 +27,7 @@ from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 
 from hsb_sheets.adapters.workbook import a1
-from hsb_sheets.adapters.workbook.base import Table, WriteBatch
+from hsb_sheets.adapters.workbook.base import HeldOpen, Table, WriteBatch
 from hsb_sheets.adapters.workbook.google_layout import (
     LAYOUT_KEY,
     add_sheet_request,
@@ -200,6 +200,10 @@ class SheetsWorkbook:
                 self._tables.update(fetched)
             source = {**self._tables, **fetched}
             return {t: Table(t, list(source[t].header), [row[:] for row in source[t].rows]) for t in tabs}
+
+    def held_open(self) -> HeldOpen | None:
+        """Always None: people edit a Google spreadsheet live, beside the jobs, and no save undoes them."""
+        return None
 
     def write(self, batch: WriteBatch) -> None:
         """Re-read the touched tabs, place every value by key, and write it all in one request."""

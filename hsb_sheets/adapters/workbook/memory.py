@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from hsb_sheets.adapters.workbook.base import Table, WriteBatch
+from hsb_sheets.adapters.workbook.base import HeldOpen, RegisterHeldOpen, Table, WriteBatch
 from hsb_sheets.adapters.workbook.plan import apply_plan, plan_writes
 from hsb_sheets.domain.layout import Layout
 from hsb_sheets.domain.tabs import TabSpec
@@ -21,6 +21,7 @@ class MemoryWorkbook:
         self.tables: dict[str, Table] = {}
         self.writes = 0
         self.layout: Layout | None = None
+        self.held: HeldOpen | None = None  # set it to play a desktop program holding the register open
         self._lock = threading.RLock()
 
     @contextmanager
@@ -49,9 +50,15 @@ class MemoryWorkbook:
                 raise WorkbookError(f"The register has no '{missing[0]}' tab. Run 'hsb-sheets setup'.")
             return {t: copy.deepcopy(self.tables[t]) for t in tabs}
 
+    def held_open(self) -> HeldOpen | None:
+        """What ``held`` says: a desktop program holding the register open, or None."""
+        return self.held
+
     def write(self, batch: WriteBatch) -> None:
-        """Apply a batch to a copy, then swap it in: all or nothing."""
+        """Apply a batch to a copy, then swap it in: all or nothing (nothing while ``held``)."""
         with self._lock:
+            if self.held is not None and batch:
+                raise RegisterHeldOpen("The register", self.held)
             plans = plan_writes(self.tables, batch)  # checks the whole batch before anything changes
             staged = copy.deepcopy(self.tables)
             apply_plan(staged, plans)

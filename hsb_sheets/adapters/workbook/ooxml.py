@@ -5,6 +5,10 @@ few thousand cases. Jobs only read values, append rows and change a few cells, s
 the sheet XML directly and, on save, rewrites only the sheets that changed, copying every other
 part (styles, dropdowns, conditional formats, other tabs) unchanged. Values are written as inline
 strings: text, never formulas.
+
+Registers saved by Excel or LibreOffice read like the jobs' own: shared or inline strings and rich
+text read as their text, a formula as its cached result, a number with a date format as ISO text
+(see :mod:`numfmt`), booleans as TRUE/FALSE. Damaged XML raises :class:`PackageError`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -21,6 +25,7 @@ from lxml import etree
 
 from hsb_sheets.adapters.workbook.a1 import area, column_of
 from hsb_sheets.adapters.workbook.a1 import cell as cell_ref
+from hsb_sheets.adapters.workbook.numfmt import DateKind, serial_text, style_kinds, uses_1904
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -28,6 +33,7 @@ PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _N = {"m": MAIN}
 _C, _ROW, _V, _IS, _T = (f"{{{MAIN}}}{tag}" for tag in ("c", "row", "v", "is", "t"))
+_RUNS = etree.XPath("m:t | m:r/m:t", namespaces=_N)  # text and rich-text runs, not phonetic hints
 # Characters XML 1.0 cannot hold (a pasted control character must not break the register).
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -37,8 +43,8 @@ class PackageError(Exception):
 
 
 def _text(element: etree._Element) -> str:
-    """The text of every <t> inside an element (rich text has several runs)."""
-    return "".join(cast("Iterator[str]", element.itertext(_T)))
+    """The text of a string item: its <t>, or the <t> of each rich-text run (phonetic hints left out)."""
+    return "".join(t.text or "" for t in cast("list[etree._Element]", _RUNS(element)))
 
 
 def _number_text(raw: str) -> str:
@@ -47,6 +53,19 @@ def _number_text(raw: str) -> str:
     except ValueError:
         return raw
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
+def _parse(xml: bytes) -> etree._Element:
+    """One XML part; PackageError if it is not well-formed."""
+    try:
+        return etree.fromstring(xml, etree.XMLParser(huge_tree=True))
+    except etree.XMLSyntaxError:
+        raise PackageError("XMLSyntaxError") from None
+
+
+def _whole(text: str | None) -> int | None:
+    """A row number or index as stored; None if it is not a whole number."""
+    return int(text) if text is not None and text.isascii() and text.isdigit() else None
 
 
 @dataclass
@@ -68,7 +87,15 @@ class Package:
             with zipfile.ZipFile(io.BytesIO(content)) as archive:
                 self.parts = {info.filename: archive.read(info) for info in archive.infolist()}
             self.sheet_parts = self._sheet_parts()
-        except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError) as problem:
+            self._kinds = style_kinds(self.parts.get("xl/styles.xml"))
+            self._date1904 = uses_1904(self.parts["xl/workbook.xml"])
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            KeyError,
+            ValueError,
+            etree.XMLSyntaxError,
+        ) as problem:
             raise PackageError(type(problem).__name__) from None
         self._sheets: dict[str, Sheet] = {}
         self._shared: list[str] | None = None
@@ -87,7 +114,7 @@ class Package:
     def _shared_strings(self) -> list[str]:
         if self._shared is None:
             raw = self.parts.get("xl/sharedStrings.xml")
-            root = etree.fromstring(raw) if raw else None
+            root = _parse(raw) if raw else None
             self._shared = [] if root is None else [_text(si) for si in root.iterfind("m:si", _N)]
         return self._shared
 
@@ -95,14 +122,16 @@ class Package:
         """The parsed worksheet (KeyError if there is no such tab)."""
         if name not in self._sheets:
             part = self.sheet_parts[name]
-            root = etree.fromstring(self.parts[part], etree.XMLParser(huge_tree=True))
+            if part not in self.parts:
+                raise PackageError("a sheet part is missing")
+            root = _parse(self.parts[part])
             data = root.find("m:sheetData", _N)
             if data is None:
                 raise PackageError("sheetData missing")
             sheet = Sheet(part, root, data)
             position = 0
             for row in data.iterchildren(_ROW):
-                position = int(row.get("r") or position + 1)
+                position = _whole(row.get("r")) or position + 1
                 sheet.rows[position] = row
             self._sheets[name] = sheet
         return self._sheets[name]
@@ -115,19 +144,38 @@ class Package:
         v = cell.find(_V)
         raw = "" if v is None or v.text is None else v.text
         if kind == "s":
-            return self._shared_strings()[int(raw)] if raw else ""
+            shared = self._shared_strings()
+            index = _whole(raw)
+            if index is None or index >= len(shared):
+                raise PackageError("a shared string is missing")
+            return shared[index]
         if kind == "b":
             return "TRUE" if raw == "1" else "FALSE"
-        if kind in ("str", "e"):
-            return raw
-        return _number_text(raw) if raw else ""
+        if kind in ("str", "e", "d"):
+            return raw  # a formula's text result, an error such as #N/A, or an ISO date (t="d")
+        return self._number(raw, cell.get("s")) if raw else ""
+
+    def _number(self, raw: str, style: str | None) -> str:
+        """A number cell as text: ISO text if its style shows a date or time, else the number."""
+        index = _whole(style) if style else 0
+        kind = self._kinds[index] if index is not None and index < len(self._kinds) else DateKind.NONE
+        if kind != DateKind.NONE:
+            try:
+                shown = serial_text(float(raw), kind, self._date1904)
+            except ValueError:
+                shown = None
+            if shown is not None:
+                return shown
+        return _number_text(raw)
 
     def values(self, name: str) -> list[list[str]]:
-        """Every row of a tab as text, from row 1 to the last row present; gaps become empty rows."""
+        """Every row of a tab as text, from row 1 to the last row holding a value; gaps become empty rows.
+
+        Rows below the last value (Excel and LibreOffice save thousands of empty formatted rows)
+        are not read at all.
+        """
         sheet = self.sheet(name)
-        if not sheet.rows:
-            return []
-        result: list[list[str]] = [[] for _ in range(max(sheet.rows))]
+        found: dict[int, list[str]] = {}
         for number, row in sheet.rows.items():
             cells: list[str] = []
             column = 0
@@ -136,6 +184,10 @@ class Package:
                 if column > len(cells):
                     cells.extend([""] * (column - len(cells)))
                 cells[column - 1] = self._value(cell)
+            if any(cells):
+                found[number] = cells
+        result: list[list[str]] = [[] for _ in range(max(found, default=0))]
+        for number, cells in found.items():
             result[number - 1] = cells
         return result
 

@@ -5,6 +5,10 @@ batch (unknown tab or column, a key on no row or on two rows) before anything is
 backend then only does its own I/O with the plan. :func:`apply_plan` brings tables held in memory
 in step with a plan, and :func:`table_from_values` turns raw cell rows into a :class:`Table`.
 Rows and columns in a plan are sheet numbers, counted from 1 (the header is row 1).
+
+Registers saved by desktop programs hold empty formatted rows: they read as no rows, appends go
+after the last row holding a value, and a row whose key cell is empty is not a keyed row, so an
+update for an empty key (a job echoing such a row back) addresses nothing and is left out.
 """
 
 from __future__ import annotations
@@ -69,6 +73,8 @@ def plan_writes(tables: Mapping[str, Table], batch: WriteBatch) -> dict[str, Tab
     indexes: dict[tuple[str, Key], KeyIndex] = {}
     for update in batch.updates:
         table, plan = _table(tables, update.tab), plan_for(update.tab)
+        if _blank(update.key):
+            continue
         if (update.tab, update.key_column) not in indexes:
             indexes[(update.tab, update.key_column)] = check_unique_keys(table, update.key_column)
         row = indexes[(update.tab, update.key_column)].position(update.key_column, update.key) + 2
@@ -108,10 +114,15 @@ def trim_header(cells: list[str]) -> list[str]:
 
 
 def table_from_values(name: str, rows: list[list[str]]) -> Table:
-    """A tab from its cell rows as stored (row 1 the header): every row padded or cut to the header."""
+    """A tab from its cell rows as stored (row 1 the header): every row padded or cut to the header.
+
+    Empty rows after the last row holding a value in the header's columns are left out.
+    """
     header = trim_header(rows[0]) if rows else []
     width = len(header)
-    return Table(name, header, [(r + [""] * width)[:width] for r in rows[1:]])
+    table = Table(name, header, [(r + [""] * width)[:width] for r in rows[1:]])
+    del table.rows[last_used_row(table) - 1 :]
+    return table
 
 
 def last_used_row(table: Table) -> int:
@@ -120,6 +131,10 @@ def last_used_row(table: Table) -> int:
     while row > 0 and not any(table.rows[row - 1]):
         row -= 1
     return row + 1
+
+
+def _blank(key: Key) -> bool:
+    return not (key.strip() if isinstance(key, str) else any(part.strip() for part in key))
 
 
 def row_key(table: Table, key_column: Key) -> Callable[[list[str]], Key]:

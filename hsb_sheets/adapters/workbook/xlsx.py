@@ -1,8 +1,10 @@
 """The register as one ``.xlsx`` workbook on disk (the local backend).
 
 Writes go to a temporary file in the same folder that then replaces the workbook, under a file lock,
-so two runs never interleave and a crash never leaves a half-written register. Every value is
-written as a text cell, so nothing a form supplied can become a formula.
+so two runs never interleave and a crash never leaves a half-written register (see
+:mod:`register_file`: mode, owner and a symlink are kept, no temporary copy is left). Every value is
+written as a text cell, so nothing a form supplied can become a formula. While Excel or LibreOffice
+has the register open (:mod:`desktop_locks`), nothing is written: :class:`RegisterHeldOpen`.
 """
 
 from __future__ import annotations
@@ -10,9 +12,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
-import os
-import tempfile
-from collections.abc import Iterator, Sequence
+import logging
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -24,13 +25,14 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from hsb_sheets.adapters.workbook import a1
-from hsb_sheets.adapters.workbook.base import Table, WriteBatch
+from hsb_sheets.adapters.workbook import a1, desktop_locks, register_file
+from hsb_sheets.adapters.workbook.base import HeldOpen, RegisterHeldOpen, Table, WriteBatch
 from hsb_sheets.adapters.workbook.ooxml import Package, PackageError
 from hsb_sheets.adapters.workbook.plan import apply_plan, plan_writes, table_from_values, trim_header
 from hsb_sheets.domain.layout import HIGHLIGHT, Dropdown, Highlight, Layout
 from hsb_sheets.domain.tabs import TabSpec
 from hsb_sheets.errors import WorkbookError
+from hsb_sheets.logs import log
 
 _BOLD = Font(bold=True)
 LAYOUT_ROWS = 5000  # dropdowns and highlights cover this many rows
@@ -70,22 +72,40 @@ class XlsxWorkbook:
     writes go through :mod:`ooxml`, which patches only the sheets that change.
     """
 
-    def __init__(self, path: Path, lock_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        path: Path,
+        lock_timeout: float = 60.0,
+        stale_after: dt.timedelta = desktop_locks.STALE_AFTER,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
         self.path = Path(path)
         self._lock = FileLock(str(self.path) + ".lock", timeout=lock_timeout)
         self._package: Package | None = None
         self._tables: dict[str, Table] = {}
         self._depth = 0
+        self._stale_after = stale_after
+        self._clock = clock
 
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
-        """Hold the file lock, and keep what was read between reads and writes."""
+        """Hold the file lock, and keep what was read between reads and writes.
+
+        A new session first removes temporary copies of the register that a killed run left behind.
+        """
         try:
             self._lock.acquire()
         except Timeout:
             raise WorkbookError(
                 f"Another run is using {self.path.name}; try again when it has finished."
             ) from None
+        except OSError:
+            raise WorkbookError(
+                f"Cannot lock {self.path}: its folder is missing or not writable. "
+                "Check [workbook] path in hsb-sheets.toml and the folder's permissions."
+            ) from None
+        if self._depth == 0 and (removed := register_file.remove_stale_temporaries(self.path)):
+            log("removed temporary copies left by an interrupted run", logging.WARNING, files=len(removed))
         self._depth += 1
         try:
             yield
@@ -99,41 +119,61 @@ class XlsxWorkbook:
         self._package = None
         self._tables = {}
 
+    def held_open(self) -> HeldOpen | None:
+        """Excel or LibreOffice holding the register open (its owner lock file), or None."""
+        return desktop_locks.detect(self.path, self._clock(), self._stale_after)
+
+    def _refuse_if_held_open(self) -> None:
+        held = self.held_open()
+        if held is not None:
+            raise RegisterHeldOpen(self.path.name, held)
+
+    def _check_is_file(self) -> None:
+        if not self.path.exists():
+            raise WorkbookError(f"There is no register at {self.path}. Run 'hsb-sheets init' first.")
+        if self.path.is_dir():
+            raise WorkbookError(
+                f"The register path {self.path} is a folder, not a workbook. "
+                "Set [workbook] path in hsb-sheets.toml to the register's .xlsx file."
+            )
+
     def _load(self) -> Package:
         if self._package is not None:
             return self._package
-        if not self.path.exists():
-            raise WorkbookError(f"There is no register at {self.path}. Run 'hsb-sheets init' first.")
+        self._check_is_file()
         try:
-            self._package = Package(self.path.read_bytes())
+            content = self.path.read_bytes()
+        except OSError as problem:
+            raise WorkbookError(
+                f"The register {self.path} cannot be read ({problem.strerror or 'input/output error'}). "
+                "Check the file's permissions."
+            ) from None
+        try:
+            self._package = Package(content)
         except PackageError:
             raise WorkbookError(
-                f"{self.path.name} cannot be opened as a workbook; restore it from a backup."
+                f"{self.path} cannot be opened as a workbook: it is not a valid .xlsx package. Restore "
+                "the register from a backup, or set [workbook] path in hsb-sheets.toml to the right file."
             ) from None
         return self._package
 
     def _replace_file(self, content: bytes) -> None:
-        """Write to a temporary file beside the register, flush it to disk, then rename over it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".register-", suffix=".xlsx", dir=self.path.parent)
+        """Replace the register (its target, if a symlink) in one rename, unless it is held open."""
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(content)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(temporary, self.path)
+            register_file.replace_file(self.path, content, before_rename=self._refuse_if_held_open)
         except BaseException:
-            self._forget()  # what is in memory no longer matches the file
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
+            self._forget()  # what is in memory may no longer match the file
             raise
 
     def _open_book(self) -> OpenpyxlBook:
         """The whole workbook through openpyxl, for changes to its structure."""
+        self._check_is_file()
         try:
             return load_workbook(self.path)
         except Exception:  # openpyxl raises many kinds for a damaged file
-            raise WorkbookError(f"{self.path.name} cannot be opened as a workbook.") from None
+            raise WorkbookError(
+                f"{self.path} cannot be opened as a workbook; restore the register from a backup."
+            ) from None
 
     def _save_book(self, book: OpenpyxlBook) -> None:
         buffer = io.BytesIO()
@@ -173,7 +213,14 @@ class XlsxWorkbook:
             package = self._load()
             if name not in package.sheet_parts:
                 raise WorkbookError(f"The register has no '{name}' tab. Run 'hsb-sheets setup' to create it.")
-            self._tables[name] = table_from_values(name, package.values(name))
+            try:
+                values = package.values(name)
+            except PackageError:
+                raise WorkbookError(
+                    f"The '{name}' tab of {self.path} is damaged and cannot be read. Open the register in "
+                    "Excel or LibreOffice and save it again, or restore it from a backup."
+                ) from None
+            self._tables[name] = table_from_values(name, values)
         return self._tables[name]
 
     def read(self, tabs: Sequence[str]) -> dict[str, Table]:
@@ -190,6 +237,7 @@ class XlsxWorkbook:
         if not batch:
             return
         with self.session():
+            self._refuse_if_held_open()  # before reading or planning: nothing is touched
             names = {w.tab for w in batch.appends} | {w.tab for w in batch.updates}
             staged = {name: self._table(name) for name in names}
             plans = plan_writes(staged, batch)

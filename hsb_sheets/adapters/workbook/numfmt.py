@@ -1,0 +1,95 @@
+"""Number formats of an ``.xlsx``: telling a date cell from a number, and reading it as ISO text.
+
+A date in a spreadsheet is a number (days since the workbook's epoch) whose cell style has a date
+number format, as Excel and LibreOffice store what a coordinator types as ``01/03/2026 10:00``. The
+jobs write text only, so a register saved by such a program must read its real date cells as the
+text the jobs would have written: ``YYYY-MM-DD`` or ``YYYY-MM-DD HH:MM:SS``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+
+from lxml import etree
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_N = {"m": MAIN}
+
+# Built-in formats (ECMA-376 part 1, 18.8.30) that show a date, a time or both; 27-36 and 50-58 are
+# the East Asian date formats. 45-47 (minutes:seconds and elapsed hours) are durations, not dates.
+_BUILTIN_DATE = frozenset(range(14, 18)) | frozenset(range(27, 37)) | frozenset(range(50, 59)) | {22}
+_BUILTIN_TIME = frozenset(range(18, 22))
+# Parts of a format code that are not date or time tokens: quoted text, escaped and padding
+# characters, and bracketed colours, conditions and locales ([Red], [<100], [$-809]).
+_NOT_TOKENS = re.compile(r'"[^"]*"|\\.|_.|\*.|\[[^\]]*\]')
+_AM_PM = re.compile(r"AM/PM|A/P", re.IGNORECASE)
+_ELAPSED = re.compile(r"\[(h+|m+|s+)\]", re.IGNORECASE)
+_LAST_SERIAL = 2_958_465  # 31 December 9999
+
+
+class DateKind:
+    """What a number format shows: nothing date-like, a date, a time of day, or both."""
+
+    NONE, DATE, TIME, DATETIME = 0, 1, 2, 3
+
+
+def format_kind(code: str) -> int:
+    """The :class:`DateKind` of a custom format code such as ``DD/MM/YYYY HH:MM``."""
+    section = code.split(";", 1)[0]
+    if _ELAPSED.search(section):
+        return DateKind.NONE  # a duration such as [h]:mm is a number of hours, not a time of day
+    tokens = _AM_PM.sub("", _NOT_TOKENS.sub("", section)).lower()
+    has_time = "h" in tokens or "s" in tokens
+    has_date = "d" in tokens or "y" in tokens or ("m" in tokens and not has_time)
+    return (DateKind.DATE if has_date else 0) | (DateKind.TIME if has_time else 0)
+
+
+def builtin_kind(number_format_id: int) -> int:
+    """The :class:`DateKind` of a built-in number format id."""
+    if number_format_id in _BUILTIN_DATE:
+        return DateKind.DATETIME if number_format_id == 22 else DateKind.DATE
+    return DateKind.TIME if number_format_id in _BUILTIN_TIME else DateKind.NONE
+
+
+def style_kinds(styles_xml: bytes | None) -> list[int]:
+    """The :class:`DateKind` of each cell style (``cellXfs``), by the style index cells carry in ``s``."""
+    if not styles_xml:
+        return []
+    root = etree.fromstring(styles_xml)
+    custom: Mapping[int, str] = {
+        int(f.get("numFmtId", "0")): f.get("formatCode", "") for f in root.iterfind("m:numFmts/m:numFmt", _N)
+    }
+    kinds = []
+    for xf in root.iterfind("m:cellXfs/m:xf", _N):
+        number_format = int(xf.get("numFmtId", "0"))
+        code = custom.get(number_format)
+        kinds.append(format_kind(code) if code is not None else builtin_kind(number_format))
+    return kinds
+
+
+def uses_1904(workbook_xml: bytes) -> bool:
+    """Whether the workbook counts days from 1904 (old Mac Excel) instead of 1900."""
+    properties = etree.fromstring(workbook_xml).find("m:workbookPr", _N)
+    return properties is not None and properties.get("date1904", "").lower() in ("1", "true")
+
+
+def serial_text(serial: float, kind: int, date1904: bool = False) -> str | None:
+    """A date serial as ISO text for its format's kind; None if it cannot be a date (show the number)."""
+    if not 0 <= serial <= _LAST_SERIAL:
+        return None
+    seconds = round(serial * 86400)
+    days, second_of_day = divmod(seconds, 86400)
+    if kind == DateKind.TIME and days == 0:
+        return str(dt.timedelta(seconds=second_of_day)).rjust(8, "0")
+    if date1904:
+        day = dt.date(1904, 1, 1) + dt.timedelta(days=days)
+    elif days < 60:  # Lotus 1-2-3's 29 February 1900, which never was, sits at serial 60
+        day = dt.date(1899, 12, 31) + dt.timedelta(days=days)
+    else:
+        day = dt.date(1899, 12, 30) + dt.timedelta(days=days)
+    if kind == DateKind.DATE and second_of_day == 0:
+        return day.isoformat()
+    moment = dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=second_of_day)
+    return moment.isoformat(sep=" ", timespec="seconds")

@@ -1,0 +1,99 @@
+"""Replacing the register on disk safely: atomic, keeping its mode, owner and symlink, leaving no copy.
+
+The new content goes to a temporary file beside the register (named ``.register-<name>-*.xlsx``, so
+a person or the next run recognises it), is flushed to disk, takes the register's mode and owner,
+and is renamed over the register. A symlinked register is replaced at its target, so the link
+stays a link. The temporary file holds personal data: it is removed on any failure, and a run that
+was killed before it could remove one leaves it to the next session, which deletes temporary files
+older than a minute once it holds the register's lock (so no live writer can still be using them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+TEMPORARY = ".register-*.xlsx"
+STALE_SECONDS = 60.0
+
+
+def target_of(path: Path) -> Path:
+    """The file a register path names: the path itself, or a symlink's final target."""
+    return Path(os.path.realpath(path))
+
+
+def replace_file(path: Path, content: bytes, before_rename: Callable[[], None] = lambda: None) -> None:
+    """Write ``content`` over the register at ``path``; ``before_rename`` may still refuse (and raise)."""
+    target = target_of(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".register-{target.stem}-", suffix=".xlsx", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+            fh.flush()
+            _copy_ownership(fh.fileno(), target)
+            os.fsync(fh.fileno())
+        before_rename()
+        os.replace(temporary, target)
+        _sync_folder(target.parent)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def _copy_ownership(fd: int, target: Path) -> None:
+    """Give the new file the register's mode and owner (a new register: the usual mode under umask)."""
+    try:
+        status = os.stat(target)
+    except FileNotFoundError:
+        os.fchmod(fd, 0o666 & ~_umask())
+        return
+    os.fchmod(fd, stat.S_IMODE(status.st_mode))
+    if (status.st_uid, status.st_gid) == (os.geteuid(), os.getegid()):
+        return
+    try:
+        os.fchown(fd, status.st_uid, status.st_gid)
+    except PermissionError:  # only root may give a file away; keep at least the group if we are in it
+        with contextlib.suppress(PermissionError):
+            os.fchown(fd, -1, status.st_gid)
+
+
+def _umask() -> int:
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable (where the platform allows opening a folder)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def remove_stale_temporaries(path: Path, older_than: float = STALE_SECONDS) -> list[str]:
+    """Delete temporary copies left beside the register by a killed run; return their names.
+
+    Call only while holding the register's lock. Files younger than ``older_than`` seconds are
+    left alone, in case another register in the same folder is being written this moment.
+    """
+    removed = []
+    now = time.time()
+    folder = target_of(path).parent
+    with contextlib.suppress(OSError):
+        for candidate in folder.glob(TEMPORARY):
+            with contextlib.suppress(OSError):
+                status = candidate.lstat()
+                if stat.S_ISREG(status.st_mode) and now - status.st_mtime > older_than:
+                    candidate.unlink()
+                    removed.append(candidate.name)
+    return removed
