@@ -14,6 +14,9 @@ from google.auth.credentials import Credentials
 from hsb_sheets.adapters.calendar.base import Calendar
 from hsb_sheets.adapters.calendar.ics import IcsCalendar
 from hsb_sheets.adapters.forms.google import GoogleForms as GoogleFormsAdapter
+from hsb_sheets.adapters.journal.base import Journal
+from hsb_sheets.adapters.journal.memory import MemoryJournal
+from hsb_sheets.adapters.journal.sqlite import SqliteJournal
 from hsb_sheets.adapters.lease.base import Lease
 from hsb_sheets.adapters.lease.file import FileLease
 from hsb_sheets.adapters.lease.workbook import WorkbookLease
@@ -136,6 +139,14 @@ def build_lease(settings: Settings, workbook: Workbook, clock: Callable[[], date
     return FileLease(settings.resolve(".hsb-state/run.lock"))
 
 
+def build_journal(settings: Settings) -> Journal:
+    """The journal beside a local register (made on first use); Google's protected tabs play its part."""
+    if settings.workbook.backend == "google":
+        return MemoryJournal()
+    return SqliteJournal(settings.resolve(JOURNAL_FILE))
+
+
+JOURNAL_FILE = ".hsb-state/journal.sqlite3"
 FORM_STATE = ".hsb-state/google-form.json"
 
 
@@ -167,6 +178,7 @@ def build_context(
     mailer: Mailer | None = None,
     calendar: Calendar | None = None,
     clock: Callable[[], datetime] | None = None,
+    journal: Journal | None = None,
 ) -> Context:
     """Wire a Context from settings; tests pass fakes for any port."""
     service = settings.service
@@ -193,4 +205,5 @@ def build_context(
         routing_seed=read_rule_csv(seed_path),
         clock=clock,
         pull_responses=pull,
+        journal=journal if journal is not None else build_journal(settings),
     )
