@@ -15,6 +15,9 @@ from hsb_sheets.adapters.calendar.base import Calendar
 from hsb_sheets.adapters.calendar.ics import IcsCalendar
 from hsb_sheets.adapters.forms.google import GoogleForms as GoogleFormsAdapter
 from hsb_sheets.adapters.google_auth_errors import Delegation
+from hsb_sheets.adapters.journal.base import Journal
+from hsb_sheets.adapters.journal.memory import MemoryJournal
+from hsb_sheets.adapters.journal.sqlite import SqliteJournal
 from hsb_sheets.adapters.lease.base import Lease
 from hsb_sheets.adapters.lease.file import FileLease
 from hsb_sheets.adapters.lease.workbook import WorkbookLease
@@ -161,6 +164,14 @@ def build_lease(settings: Settings, workbook: Workbook, clock: Callable[[], date
     return FileLease(settings.resolve(".hsb-state/run.lock"))
 
 
+def build_journal(settings: Settings) -> Journal:
+    """The journal beside a local register (made on first use); Google's protected tabs play its part."""
+    if settings.workbook.backend == "google":
+        return MemoryJournal()
+    return SqliteJournal(settings.resolve(JOURNAL_FILE))
+
+
+JOURNAL_FILE = ".hsb-state/journal.sqlite3"
 FORM_STATE = ".hsb-state/google-form.json"
 
 
@@ -201,6 +212,7 @@ def build_context(
     mailer: Mailer | None = None,
     calendar: Calendar | None = None,
     clock: Callable[[], datetime] | None = None,
+    journal: Journal | None = None,
 ) -> Context:
     """Wire a Context from settings; tests pass fakes for any port."""
     service = settings.service
@@ -228,4 +240,5 @@ def build_context(
         clock=clock,
         pull_responses=pull,
         register_id=settings.workbook.spreadsheet_id if settings.workbook.backend == "google" else "",
+        journal=journal if journal is not None else build_journal(settings),
     )

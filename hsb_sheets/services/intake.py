@@ -28,6 +28,7 @@ from hsb_sheets.services.notifications import DeliveryReport, deliver_pending, q
 from hsb_sheets.services.policy import read_policy
 from hsb_sheets.services.reports import delivery_counts
 from hsb_sheets.services.rule_source import rules_from_tab
+from hsb_sheets.services.submissions import copy_submissions
 
 JOB = "intake"
 
@@ -113,6 +114,7 @@ def run_intake(
     every decision is made, before the first write.
     """
     started = time.monotonic()
+    copy_submissions(ctx, None if dry_run else ctx.journal)  # the web form's, into Form responses 1
     with ctx.workbook.session():
         tables = ctx.workbook.read(
             [FORM_RESPONSES, REFERRALS, INTAKE_ISSUES, ROUTING_RULES, SETTINGS, AUDIT_LOG]
