@@ -26,7 +26,7 @@ class RuleSource:
 
 
 def current_rules(state: AppState) -> RuleSource:
-    """The workspace's Routing rules tab when there is a workspace, else config/routing_rules.csv."""
+    """The workspace's Routing rules tab when there is a workspace, else the shipped rules CSV."""
     if state.has_workspace():
         ctx = state.context()
         tables = ctx.workbook.read([ROUTING_RULES, SETTINGS])
@@ -39,4 +39,5 @@ def current_rules(state: AppState) -> RuleSource:
         )
     form = load_form()
     header, rows = read_rule_csv(shipped(RULES_FILE))
-    return RuleSource(form, parse_rule_table(header, rows, fact_catalogue(form)), "en-GB", RULES_FILE)
+    table = parse_rule_table(header, rows, fact_catalogue(form))
+    return RuleSource(form, table, "en-GB", f"hsb_sheets/{RULES_FILE}")

@@ -1,5 +1,5 @@
 """The referral form as Google Forms items, and the requests that bring a published form in line
-with config/referral_form.yaml in place (so its questions, and the sheet columns linked to them,
+with hsb_sheets/config/referral_form.yaml in place (so its questions, and the sheet columns linked to them,
 keep their identity)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The referral form as a small WSGI application, for local mode (`hsb-sheets form serve`).
 
-It renders the same form as config/referral_form.yaml defines, validates with the same core rules,
+It renders the same form as hsb_sheets/config/referral_form.yaml defines, validates with the same core rules,
 shows errors beside the questions with a summary at the top (as GOV.UK forms do), protects against
 cross-site requests with a double-submit token, and appends every submission, valid or not, to
 "Form responses 1" exactly as Google Forms would (the intake job then decides).

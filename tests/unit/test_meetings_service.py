@@ -11,12 +11,13 @@ from hsb_sheets.adapters.calendar.memory import MemoryCalendar
 from hsb_sheets.adapters.workbook.base import Update, WriteBatch
 from hsb_sheets.adapters.workbook.memory import MemoryWorkbook
 from hsb_sheets.domain.tabs import DIRECTORY, MEETINGS, OUTBOX
+from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.intake import run_intake
 from hsb_sheets.services.meetings import run_meetings
 from hsb_sheets.services.rule_source import read_rule_csv
 from hsb_sheets.services.setup import setup_register
-from tests.conftest import ROOT, FixedClock, valid_answers
+from tests.conftest import FixedClock, valid_answers
 from tests.unit.test_intake_service import mailer, store, submit
 
 LONDON_NOON = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)  # Thursday; GMT, so UTC is London time
@@ -24,7 +25,7 @@ LONDON_NOON = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)  # Thursday; GMT, so UTC 
 
 @pytest.fixture
 def ctx(memory_context: Context) -> Context:
-    setup_register(memory_context, directory_seed=read_rule_csv(ROOT / "config" / "directory.example.csv"))
+    setup_register(memory_context, directory_seed=read_rule_csv(shipped("config/directory.example.csv")))
     return memory_context
 
 
