@@ -1,4 +1,4 @@
-"""The README stays true: the paths, modules and commands it names exist.
+"""The README, CONTRIBUTING and CHANGELOG stay true: the paths, modules and commands they name exist.
 
 Checked: every entry of the development map (and the backend modules it lists per port), every
 backticked repository path, every ``python -m`` module and every ``hsb-sheets`` command and
@@ -21,6 +21,7 @@ DOCS = ("README.md", "CONTRIBUTING.md", "CHANGELOG.md")
 WORKSPACE_PATHS = ("demo-workspace/", ".hsb-state/", "./", "outbox/")
 PATH = re.compile(r"[A-Za-z_.][\w.-]*(?:/[\w.*-]+)*/?")
 MODULE = re.compile(r"\bhsb_sheets(?:\.\w+)+")
+RUN_MODULE = re.compile(r"\bpython -m (\w+(?:\.\w+)*)")
 FOLDER = re.compile(r"(?<![\w.])[a-z][\w.-]*/(?:[\w.-]+/)*")
 FILE = re.compile(r"\b[a-z][\w-]*(?:\.[a-z][\w-]*)*\.(?:py|yaml|csv|j2|json)\b")
 COMMAND = re.compile(r"\bhsb-sheets ([a-z][\w-]*)(?: ([a-z][\w-]*))?")
@@ -81,11 +82,9 @@ def test_the_backends_listed_for_each_port_exist() -> None:
 def test_every_file_folder_and_module_the_docs_name_exists() -> None:
     for doc in DOCS:
         text = (ROOT / doc).read_text(encoding="utf-8")
-        for path in sorted(repository_paths(text)):  # from the root, or inside the package or tests/
-            assert any(list(base.glob(path)) for base in (ROOT, ROOT / "hsb_sheets", ROOT / "tests")), (
-                f"{doc}: {path}"
-            )
-        for module in sorted(set(MODULE.findall(text))):
+        for path in sorted(repository_paths(text)):  # always from the repository's root
+            assert list(ROOT.glob(path)), f"{doc}: {path}"
+        for module in sorted(set(MODULE.findall(text)) | set(RUN_MODULE.findall(text))):
             as_path = ROOT / Path(*module.split("."))
             assert as_path.with_suffix(".py").is_file() or (as_path / "__init__.py").is_file(), (
                 f"{doc}: {module}"
