@@ -37,13 +37,14 @@ from hsb_sheets.domain.tabs import (
     InterventionsTab,
     ReferralsTab,
 )
+from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.intake import run_intake
 from hsb_sheets.services.meetings import run_meetings
 from hsb_sheets.services.reminders import run_reminders
 from hsb_sheets.services.rule_source import read_rule_csv
 from hsb_sheets.services.setup import setup_register
-from tests.conftest import ROOT, FixedClock, valid_answers
+from tests.conftest import FixedClock, valid_answers
 from tests.fakes.google_sheets import FakeSheets
 
 SHEET = "benchmark"
@@ -119,7 +120,7 @@ def run_size(size: int) -> dict[str, object]:
             calendar=MemoryCalendar(),
             clock=FixedClock(datetime(2026, 3, 11, 11, 0, tzinfo=UTC)),
         )
-        setup_register(ctx, directory_seed=read_rule_csv(ROOT / "config" / "directory.example.csv"))
+        setup_register(ctx, directory_seed=read_rule_csv(shipped("config/directory.example.csv")))
         fill(ctx, fake, size)
         return {
             "benchmark": "sheets_requests_per_job_run",

@@ -1,11 +1,11 @@
 """The referral form as a small WSGI application, for local mode (`hsb-sheets form serve`).
 
-It renders the same form as config/referral_form.yaml defines, validates with the same core rules,
-shows errors beside the questions with a summary at the top (as GOV.UK forms do) and protects against
-cross-site requests with a double-submit token. A submission that fails a check is shown back and
-stored nowhere. An accepted one is stored in the journal before the browser is answered, then copied
-into "Form responses 1" in the background; if the register is busy or held open, the next intake run
-copies it.
+It renders the same form as hsb_sheets/config/referral_form.yaml defines, validates with the same
+core rules, shows errors beside the questions with a summary at the top (as GOV.UK forms do) and
+protects against cross-site requests with a double-submit token. A submission that fails a check is
+shown back and stored nowhere. An accepted one is stored in the journal before the browser is
+answered, then copied into "Form responses 1" in the background; if the register is busy or held
+open, the next intake run copies it.
 """
 
 from __future__ import annotations

@@ -17,13 +17,14 @@ from hsb_sheets.bootstrap import build_context
 from hsb_sheets.config import Settings
 from hsb_sheets.domain.tabs import FORM_RESPONSES, OUTBOX, REFERRALS
 from hsb_sheets.errors import WorkbookError
+from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.intake import run_intake
 from hsb_sheets.services.meetings import run_meetings
 from hsb_sheets.services.reminders import run_reminders
 from hsb_sheets.services.rule_source import read_rule_csv
 from hsb_sheets.services.setup import setup_register
-from tests.conftest import ROOT, FixedClock, valid_answers
+from tests.conftest import FixedClock, valid_answers
 from tests.fakes.google_sheets import FakeSheets
 
 SHEET = "register-under-test"
@@ -62,7 +63,7 @@ def ctx(fake: FakeSheets, sleeps: Sleeps, tmp_path: Path) -> Context:
         calendar=MemoryCalendar(),
         clock=clock,
     )
-    setup_register(context, directory_seed=read_rule_csv(ROOT / "config" / "directory.example.csv"))
+    setup_register(context, directory_seed=read_rule_csv(shipped("config/directory.example.csv")))
     return context
 
 

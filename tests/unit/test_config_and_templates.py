@@ -9,9 +9,9 @@ import pytest
 from hsb_sheets.bootstrap import load_form
 from hsb_sheets.config import DEFAULT_SETTINGS_TOML, load_settings
 from hsb_sheets.errors import ConfigError
+from hsb_sheets.resources import shipped
 from hsb_sheets.services.templates import Templates
 from hsb_sheets.web.form_app import Values
-from tests.conftest import ROOT
 
 
 def test_defaults_load_and_paths_resolve_beside_the_file(tmp_path: Path) -> None:
@@ -50,13 +50,13 @@ def test_bad_settings_name_what_to_fix(tmp_path: Path, text: str, named: str) ->
 
 
 def test_a_template_missing_a_value_is_a_clear_error() -> None:
-    templates = Templates(ROOT / "templates")
+    templates = Templates(shipped("templates"))
     with pytest.raises(ConfigError, match="uses a value it is not given"):
         templates.render("email/acknowledgement.txt.j2", case_id="HSB-2026-0001")
 
 
 def test_every_email_template_renders_with_realistic_context() -> None:
-    templates = Templates(ROOT / "templates")
+    templates = Templates(shipped("templates"))
     ack = {"referrer_name": "Pat Example", "case_id": "HSB-2026-0001", "service_name": "HSB Service"}
     issue = {
         "reasons": ["“Child's last name”: this question needs an answer."],
@@ -116,8 +116,8 @@ def realistic_context(family: str, **overrides: object) -> dict[str, object]:
 
 
 def test_every_template_in_the_folder_renders() -> None:
-    templates = Templates(ROOT / "templates")
-    names = sorted(str(p.relative_to(ROOT / "templates")) for p in (ROOT / "templates").rglob("*.j2"))
+    templates = Templates(shipped("templates"))
+    names = sorted(str(p.relative_to(shipped("templates"))) for p in shipped("templates").rglob("*.j2"))
     assert len(names) >= 17
     for name in names:
         family = (
@@ -128,7 +128,7 @@ def test_every_template_in_the_folder_renders() -> None:
 
 @pytest.mark.parametrize("kind", REMINDER_KINDS)
 def test_reminders_to_insecure_addresses_carry_no_personal_details(kind: str) -> None:
-    templates = Templates(ROOT / "templates")
+    templates = Templates(shipped("templates"))
     insecure = realistic_context(
         "reminder", kind=kind, secure=False, child_name="", intervention="", worker=""
     )

@@ -26,6 +26,7 @@ from hsb_sheets.domain.tabs import (
     REFERRALS,
     SETTINGS,
 )
+from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.intake import run_intake
 from hsb_sheets.services.meetings import JOB, run_meetings
@@ -33,7 +34,7 @@ from hsb_sheets.services.meetings_plan import Invite, Planner
 from hsb_sheets.services.policy import read_policy
 from hsb_sheets.services.rule_source import read_rule_csv
 from hsb_sheets.services.setup import setup_register
-from tests.conftest import ROOT, FixedClock, valid_answers
+from tests.conftest import FixedClock, valid_answers
 from tests.unit.test_intake_service import mailer, store, submit
 
 LONDON_NOON = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)  # Thursday; GMT, so UTC is London time
@@ -41,7 +42,7 @@ LONDON_NOON = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)  # Thursday; GMT, so UTC 
 
 @pytest.fixture
 def ctx(memory_context: Context) -> Context:
-    setup_register(memory_context, directory_seed=read_rule_csv(ROOT / "config" / "directory.example.csv"))
+    setup_register(memory_context, directory_seed=read_rule_csv(shipped("config/directory.example.csv")))
     return memory_context
 
 

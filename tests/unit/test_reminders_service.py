@@ -8,12 +8,13 @@ import pytest
 
 from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
 from hsb_sheets.domain.tabs import AUDIT_LOG, INTERVENTIONS, JOB_STATUS, OUTBOX, SETTINGS
+from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.intake import run_intake
 from hsb_sheets.services.reminders import run_reminders
 from hsb_sheets.services.rule_source import read_rule_csv
 from hsb_sheets.services.setup import setup_register
-from tests.conftest import ROOT, FixedClock, valid_answers
+from tests.conftest import FixedClock, valid_answers
 from tests.unit.test_intake_service import mailer, submit
 
 WORKER = "worker@example.gov.uk"
@@ -23,7 +24,7 @@ KEY = ("HSB-2026-0001", "Safety planning", "02/02/2026")
 
 @pytest.fixture
 def ctx(memory_context: Context) -> Context:
-    setup_register(memory_context, directory_seed=read_rule_csv(ROOT / "config" / "directory.example.csv"))
+    setup_register(memory_context, directory_seed=read_rule_csv(shipped("config/directory.example.csv")))
     submit(
         memory_context,
         (
