@@ -211,7 +211,8 @@ class _Recorder:
     def refused(self, row: Mapping[str, str], step: Refuse | Skip) -> dict[str, str]:
         """A cell the job cannot use: its reason on the row and in the audit log, once."""
         if isinstance(step, Skip):
-            self.report.problems.append(step.problem)
+            if step.problem not in self.report.problems:  # once for all the rows that share it
+                self.report.problems.append(step.problem)
             return {}
         self.report.problems.append(f"{row[MeetingsTab.MEETING]}: {step.reason}")
         if step.reason == row.get(MeetingsTab.REASON, ""):

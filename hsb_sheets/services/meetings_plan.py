@@ -245,9 +245,12 @@ class Planner:
                 return _schedule(self, row, referral)
             return _follow_sheet(self, row)
         except CellProblem as problem:
-            if scheduling and referral is not None:
-                return NeedsScheduling(referral.get(self.area, ""), problem.reason)
-            return Refuse(problem.reason)
+            reason = problem.reason
+        except (ValueError, ArithmeticError, LookupError) as problem:  # one row never stops the job
+            reason = f"Cannot work this row ({type(problem).__name__}): check its cells"
+        if scheduling and referral is not None:
+            return NeedsScheduling(referral.get(self.area, ""), reason)
+        return Refuse(reason)
 
     def new_row(self, case_id: str, referral: Mapping[str, str]) -> dict[str, str]:
         """The Meetings row for a case's first meeting, before it is scheduled."""
