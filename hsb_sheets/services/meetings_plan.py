@@ -247,7 +247,7 @@ class Planner:
         except CellProblem as problem:
             reason = problem.reason
         except (ValueError, ArithmeticError, LookupError) as problem:  # one row never stops the job
-            reason = f"Cannot work this row ({type(problem).__name__}): check its cells"
+            reason = f"Cannot read this row ({type(problem).__name__}): check its cells"
         if scheduling and referral is not None:
             return NeedsScheduling(referral.get(self.area, ""), reason)
         return Refuse(reason)

@@ -158,7 +158,7 @@ def run_reminders(
             try:
                 values = run.plan_row(record, referrals.get(case_id, {}))
             except (ValueError, ArithmeticError, LookupError) as problem:  # one row never stops the job
-                values = run.hold(record, f"Cannot work this row ({type(problem).__name__}): check its cells")
+                values = run.hold(record, f"Cannot read this row ({type(problem).__name__}): check its cells")
             changed = {k: v for k, v in values.items() if record.get(k, "") != v}
             if changed:
                 run.batch.updates.append(Update(INTERVENTIONS, INTERVENTION_KEY, key, changed))
