@@ -93,8 +93,13 @@ def test_a_crash_before_the_event_id_is_written_makes_no_second_event(
     assert isinstance(ctx.workbook, MemoryWorkbook)
     real_write = ctx.workbook.write
 
+    writes: list[WriteBatch] = []
+
     def crash(batch: WriteBatch) -> None:
-        raise KeyboardInterrupt("crash after the event was created")
+        writes.append(batch)
+        if len(writes) == 2:  # 1: the invitation about to be sent; 2: what the calendar made
+            raise KeyboardInterrupt("crash after the event was created")
+        real_write(batch)
 
     ctx.workbook.write = crash  # type: ignore[method-assign]
     with pytest.raises(KeyboardInterrupt):

@@ -107,7 +107,9 @@ def test_each_job_costs_the_same_few_requests_at_any_size(ctx: Context, fake: Fa
             )
         )
     assert counts[0] == counts[1], counts
-    assert all(n <= 6 for n in counts[0]), counts
+    intake, meetings, reminders = counts[0]
+    # A meetings run with invitations to send writes twice: what it is about to send, then what went.
+    assert intake <= 6 and meetings <= 8 and reminders <= 6, counts
 
 
 def test_values_go_in_raw_and_never_become_formulas(ctx: Context, fake: FakeSheets) -> None:

@@ -177,11 +177,11 @@ def test_bad_dates_and_duplicate_rows_are_reported_not_fatal(ctx: Context, clock
     )
     on(clock, 6)
     report = run_reminders(ctx)
-    assert any("'End date' is not a date" in p for p in report.problems)
+    assert "HSB-2026-0001: Cannot read End date '31/02/2026': enter a date like 31/03/2027" in report.problems
     assert any("two rows for AIM3 assessment" in p for p in report.problems)
     assert [s[0] for s in sent(ctx)] == ["end_date"]
     rows = list(ctx.workbook.read([INTERVENTIONS])[INTERVENTIONS].records())
-    assert rows[1]["Last reminder"].startswith("Check the dates")
+    assert rows[1]["Last reminder"] == "Cannot read End date '31/02/2026': enter a date like 31/03/2027"
 
 
 def test_a_dry_run_queues_and_sends_nothing(ctx: Context, clock: FixedClock) -> None:

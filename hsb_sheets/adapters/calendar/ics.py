@@ -161,11 +161,12 @@ class IcsCalendar:
         return moved
 
     def cancel(self, event: MeetingEvent) -> MeetingEvent:
-        """Send a cancellation unless one was already sent."""
-        stored = self.get(event.event_id) or event
-        if stored.cancelled:
+        """Send a cancellation of the event as given (a higher SEQUENCE) unless one was already sent."""
+        stored = self.get(event.event_id)
+        if stored is not None and stored.cancelled:
             return stored
-        cancelled = replace(stored, sequence=stored.sequence + 1, cancelled=True)
+        revision = max(event.sequence, stored.sequence + 1) if stored else event.sequence
+        cancelled = replace(event, sequence=revision, cancelled=True)
         self._send(cancelled, "CANCEL")
         return cancelled
 
