@@ -67,6 +67,26 @@ def quoted(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
+class Refusal(ApiError):
+    """An error answer as Sheets v4 gives it for a disabled API: ``status`` plus an ErrorInfo in
+    ``details`` and no ``errors`` list (https://cloud.google.com/apis/design/errors#error_info).
+    Raise it from a ``before`` hook to have the next request of that method answered so."""
+
+    def __init__(self, code: int, message: str, status: str, reason: str) -> None:
+        super().__init__(code, message, reason)
+        self.status = status
+
+    def body(self) -> dict[str, Any]:
+        info = {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": self.reason,
+            "domain": "googleapis.com",
+        }
+        return {
+            "error": {"code": self.code, "message": self.message, "status": self.status, "details": [info]}
+        }
+
+
 @dataclass
 class Sheet:
     sheet_id: int
