@@ -209,6 +209,9 @@ class Area:
         return f"{quoted(self.sheet.title)}!{start}" + ("" if start == end else f":{end}")
 
 
+Located = tuple[Sheet, int, dict[str, Any]]  # a row metadata entry: its sheet, its row index now
+
+
 class FakeSheets:
     """Spreadsheets by id, over real HTTP; ``before_write`` runs once before the next value write,
     ``before_each_write`` before every write request (a coordinator editing at the worst moment)."""
@@ -373,22 +376,23 @@ class FakeSheets:
 
     # -- reading by data filter and grid data ---------------------------------------------
 
-    def matched(self, book: Spreadsheet, data_filter: dict[str, Any]) -> list[Area]:
+    def matched(self, book: Spreadsheet, data_filter: dict[str, Any], rows: list[Located]) -> list[Area]:
         """The areas a DataFilter selects: an A1 range, or the rows of matching row metadata."""
         if "a1Range" in data_filter:
             return [self.area(book, data_filter["a1Range"])]
         lookup = data_filter.get("developerMetadataLookup")
         if lookup is None:
             raise ApiError(400, "Only a1Range and developerMetadataLookup data filters are faked")
-        areas = []
-        for sheet in book.sheets:
-            for r, metadata in sheet.row_metadata():
-                if lookup.get("locationType", "ROW") != "ROW":
-                    continue
-                wanted = {k: lookup[k] for k in ("metadataId", "metadataKey", "metadataValue") if k in lookup}
-                if all(str(metadata.get(k)) == str(v) for k, v in wanted.items()):
-                    areas.append(Area(sheet, r, 0, r + 1, sheet.columns))
-        return areas
+        if lookup.get("locationType", "ROW") != "ROW":
+            return []
+        wanted = {k: str(lookup[k]) for k in ("metadataId", "metadataKey", "metadataValue") if k in lookup}
+        if "metadataId" in wanted:  # ids are unique: look the one up
+            rows = [row for row in rows if str(row[2].get("metadataId")) == wanted["metadataId"]]
+        return [
+            Area(sheet, r, 0, r + 1, sheet.columns)
+            for sheet, r, metadata in rows
+            if all(str(metadata.get(k)) == v for k, v in wanted.items())
+        ]
 
     def grid_data(self, area: Area) -> dict[str, Any]:
         """GridData of an area: values as shown (trailing blanks left out) and each row's metadata."""
@@ -443,7 +447,15 @@ class FakeSheets:
         option = body.get("valueInputOption", "")
         if option not in ("RAW", "USER_ENTERED"):
             raise ApiError(400, "Invalid valueInputOption")
-        work = [(d, self.matched(book, d["dataFilter"])) for d in body.get("data", [])]
+        located = [(sheet, r, m) for sheet in book.sheets for r, m in sheet.row_metadata()]
+        by_id: dict[str, list[Located]] = {}
+        for entry in located:
+            by_id.setdefault(str(entry[2].get("metadataId")), []).append(entry)
+        work = []
+        for d in body.get("data", []):
+            lookup = d["dataFilter"].get("developerMetadataLookup", {})
+            candidates = by_id.get(str(lookup["metadataId"]), []) if "metadataId" in lookup else located
+            work.append((d, self.matched(book, d["dataFilter"], candidates)))
         for d, areas in work:  # "If the provided values exceed any of the ranges ... the request fails"
             values = d.get("values", [])
             for area in areas:

@@ -30,8 +30,8 @@ def fake() -> Iterator[tuple[FakeSheets, str]]:
 
 
 def anchor(url: str, row: int) -> int:
-    span = {"sheetId": 0, "dimension": "ROWS", "startIndex": row, "endIndex": row + 1}
-    metadata = {"metadataKey": "hsb-row", "location": {"dimensionRange": span}, "visibility": "DOCUMENT"}
+    span: dict[str, Any] = {"sheetId": 0, "dimension": "ROWS", "startIndex": row, "endIndex": row + 1}
+    metadata: dict[str, Any] = {"metadataKey": "hsb-row", "location": {"dimensionRange": span}, "visibility": "DOCUMENT"}
     answer = requests.post(
         url + ":batchUpdate",
         json={"requests": [{"createDeveloperMetadata": {"developerMetadata": metadata}}]},
@@ -41,7 +41,7 @@ def anchor(url: str, row: int) -> int:
 
 
 def write_by(url: str, metadata_id: int, value: str) -> dict[str, Any]:
-    body = {
+    body: dict[str, Any] = {
         "valueInputOption": "RAW",
         "includeValuesInResponse": True,
         "data": [

@@ -38,7 +38,7 @@ from typing import Any
 
 from hsb_sheets.adapters.workbook import a1
 from hsb_sheets.adapters.workbook.base import Append, Key, Table, Update, WriteBatch
-from hsb_sheets.adapters.workbook.plan import check_unique_keys, last_used_row, plan_writes, row_key
+from hsb_sheets.adapters.workbook.plan import KeyIndex, check_unique_keys, last_used_row, plan_writes, row_key
 
 ANCHOR_KEY = "hsb-row"
 ATTEMPTS = 4  # write tries before giving up when the register keeps changing under the write
@@ -55,10 +55,11 @@ class Grid:
 
     def position(self, anchor: int) -> int | None:
         """The table row holding an anchor, or None if that row is gone."""
-        for i, held in enumerate(self.anchors):
-            if held == anchor:
-                return i
-        return None
+        return self.positions().get(anchor)
+
+    def positions(self) -> dict[int, int]:
+        """Table row by anchor id."""
+        return {held: i for i, held in enumerate(self.anchors) if held is not None}
 
 
 @dataclass(frozen=True)
@@ -110,15 +111,20 @@ def plan_rows(
     tables = {name: grid.table for name, grid in grids.items()}
     plan_writes(tables, WriteBatch(list(appends), list(updates)))  # the shared checks: tabs, columns, keys
     plan = WritePlan(headers={name: list(tables[name].header) for name in grids})
+    indexes: dict[tuple[str, Key], KeyIndex] = {}
     for update in updates:
-        table = tables[update.tab]
-        position = check_unique_keys(table, update.key_column).position(update.key_column, update.key)
+        if (update.tab, update.key_column) not in indexes:
+            indexes[(update.tab, update.key_column)] = check_unique_keys(
+                tables[update.tab], update.key_column
+            )
+        position = indexes[(update.tab, update.key_column)].position(update.key_column, update.key)
         anchor = grids[update.tab].anchors[position]
         plan.placed.append(Placed(update.tab, position + 1, dict(update.values), anchor, origin=update))
+    where = {name: grid.positions() for name, grid in grids.items()}
     for fix in fixes:
         for column in fix.values:
             tables[fix.tab].index(column)
-        found = grids[fix.tab].position(fix.anchor)
+        found = where[fix.tab].get(fix.anchor)
         header = tables[fix.tab].header
         clear = tuple(i for i in fix.clear if i < len(header) and not header[i])
         if found is not None:
@@ -270,18 +276,21 @@ def check(
         moved = [i for i in written if _at(seen, i) != planned[i]]
         origin = placed.origin
         hit = {_at(seen, i) for i in written}
-        before = _before(placed, grids[placed.tab], seen, row, hit)
+        before: list[str] | None = None
         if origin is None:
             right_row = True
         elif hit & set(
             _columns(origin.key_column)
         ):  # the write landed on the key itself: ask the row as read
+            before = _before(placed, grids[placed.tab], seen, row, hit)
             key_of = row_key(grids[placed.tab].table, origin.key_column)
             right_row = before is not None and _norm(key_of(before)) == _norm(origin.key)
         else:
             right_row = _key(seen, row, origin.key_column) == _norm(origin.key)
         if not moved and right_row:
             continue
+        if before is None:
+            before = _before(placed, grids[placed.tab], seen, row, hit)
         restore: dict[str, str] = {}
         clear: list[int] = []
         for i in moved if right_row else written:
