@@ -31,7 +31,11 @@ def fake() -> Iterator[tuple[FakeSheets, str]]:
 
 def anchor(url: str, row: int) -> int:
     span: dict[str, Any] = {"sheetId": 0, "dimension": "ROWS", "startIndex": row, "endIndex": row + 1}
-    metadata: dict[str, Any] = {"metadataKey": "hsb-row", "location": {"dimensionRange": span}, "visibility": "DOCUMENT"}
+    metadata: dict[str, Any] = {
+        "metadataKey": "hsb-row",
+        "location": {"dimensionRange": span},
+        "visibility": "DOCUMENT",
+    }
     answer = requests.post(
         url + ":batchUpdate",
         json={"requests": [{"createDeveloperMetadata": {"developerMetadata": metadata}}]},

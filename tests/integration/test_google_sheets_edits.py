@@ -177,3 +177,31 @@ def test_an_edit_before_every_write_changes_nothing_about_where_values_land(
         assert len(moved) == 6
         for row in moved:  # each meeting moved to the time a coordinator agreed for it
             assert row[header.index("Event start")] == row[header.index("Agreed start")]
+
+
+def test_a_column_inserted_before_every_request_stops_the_write_clearly_and_on_its_own_rows(
+    fakes: tuple[FakeSheets, FakeSheets],
+) -> None:
+    from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
+    from hsb_sheets.domain.tabs import TabSpec
+    from hsb_sheets.errors import WorkbookError
+
+    fake = fakes[0]
+    fake.create(SHEET)
+    http = SheetsHTTPClient(requests.Session(), endpoint=fake.url, retries=1, sleep=lambda _: None)  # type: ignore[attr-defined]
+    book = SheetsWorkbook(http, SHEET)
+    book.ensure_tabs(
+        [TabSpec.plain("Cases", system=("Case ID", "Route"), coordinator=("Notes",), key="Case ID")]
+    )
+    ids = [f"HSB-2026-000{n}" for n in range(1, 4)]
+    book.write(WriteBatch(appends=[Append("Cases", {"Case ID": i, "Notes": f"note {i}"}) for i in ids]))
+    fake.before_each_write = lambda: fake.insert_column(SHEET, "Cases", 1)
+    with pytest.raises(
+        WorkbookError, match=r"kept moving.*\(4 tries\).*wrong column of the rows they were meant"
+    ):
+        book.write(WriteBatch(updates=[Update("Cases", "Case ID", ids[1], {"Route": "early_help"})]))
+    fake.before_each_write = None
+    rows = [r for r in _tab(fake, "Cases").cells[1:] if any(r)]
+    assert [r[0] for r in rows] == ids  # every key where it was
+    assert [i for i, r in enumerate(rows) if "early_help" in r] == [1]  # the value only on its own row
+    assert all(f"note {i}" in r for i, r in zip(ids, rows, strict=True))  # coordinators' notes kept

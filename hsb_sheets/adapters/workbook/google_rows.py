@@ -19,15 +19,20 @@ write, or an anchor created on a row that moved before it was created, shows the
 returns the repairs (the overwritten cells' earlier values, and the intended values again) for the
 next attempt. Appended rows are inserted with ``insertDimension``, so they never overwrite anything.
 
-Limits, stated plainly: an anchor is one developer metadata entry per written row (key ``hsb-row``,
-no value). The Sheets reference states no cap on the number of row metadata entries; 50,000 cases
-mean 50,000 anchors on Referrals and a few more on Outbox, read back with the rows (about 40 bytes
-each in the answer). If Google ever refused to create one, the batch that inserts the rows fails as
-a whole (it is atomic) and the run stops with a WorkbookError before any value is written. A cut and
-paste of a row's cells (rather than moving the row) leaves the anchor behind; the key check finds that
-and repairs it. A coordinator who inserts a column before every one of several consecutive write
-requests (within a second of each other) makes the write give up with a clear error after
-:data:`ATTEMPTS` tries.
+Limits, stated plainly. Each row the jobs add, or update for the first time, carries one developer
+metadata entry (key ``hsb-row``, no value): at 50,000 cases, 50,000 on Referrals plus one per Outbox
+message, meeting, next step and Audit log line. The reference pages (the DeveloperMetadata resource,
+the metadata guide) state no cap on how many a sheet may carry; if Google ever refuses one, the
+atomic batch inserting the rows fails whole and the run stops with a WorkbookError, nothing written.
+Every read returns each row's anchor with its values (about 70 bytes more per anchored row). The
+anchor-to-key map always comes from the latest read, so an anchor is only trusted for the moments
+between a read and the write after it, and the key check covers even those: were a sort not to move
+metadata, or a coordinator to cut and paste a row's cells, the check would see the row holding
+another key and repair it. Repairs put cells back to their values as read, so a coordinator's edit
+of those very cells in the same instant is lost. A column inserted before each of several consecutive
+write requests (well under a second apart) makes the write stop with a clear error after
+:data:`ATTEMPTS` tries; what its last try displaced then stays displaced (within the rows meant) and
+the error says to check those tabs.
 """
 
 from __future__ import annotations

@@ -149,7 +149,10 @@ class SheetsWorkbook:
     def write(self, batch: WriteBatch) -> None:
         """Write a batch with every value anchored to its row; repair what an edit displaced meanwhile.
 
-        Outside a session the touched tabs are read first (one request more).
+        Outside a session the touched tabs are read first (one request more). A batch with appends
+        and updates is two requests: should the second fail, the appended rows are written and the
+        updates are not (the next run makes them again from the register). A repair puts overwritten
+        cells back before a keyed update is tried again, so the key it looks for is there.
         """
         if not batch:
             return
@@ -158,29 +161,33 @@ class SheetsWorkbook:
             missing = [n for n in names if n not in self._grids]
             grids = {**{n: self._grids[n] for n in names if n in self._grids}, **self._fetch(missing)}
             appends, updates, fixes = list(batch.appends), list(batch.updates), list[RowWrite]()
+            gone: list[str] = []
             for _attempt in range(google_rows.ATTEMPTS):
-                plan = google_rows.plan_rows(grids, appends, updates, fixes)
+                now, later = (updates, []) if not fixes else ([], updates)
+                plan = google_rows.plan_rows(grids, appends, now, fixes)
                 outcome = self._send(plan, grids)
-                if outcome.done:
+                gone += outcome.gone
+                if outcome.done and not later:
                     if self._depth:
                         google_rows.remember(grids, plan)
                         self._grids.update(grids)
-                    if outcome.gone:
+                    if gone:
                         raise WorkbookError(
                             "A coordinator deleted a row while a job wrote to it ("
-                            + ", ".join(outcome.gone)
+                            + ", ".join(gone)
                             + "); everything else was written."
                         )
                     return
-                appends, updates, fixes = [], outcome.updates, outcome.fixes
+                appends, updates, fixes = [], outcome.updates + later, outcome.fixes
                 grids = self._fetch(names)  # the rows as they are now, to repair against
                 for name in names:
                     self._grids.pop(name, None)
             raise WorkbookError(
                 "The register's rows or columns kept moving while a job wrote to "
                 + ", ".join(f"'{n}'" for n in names)
-                + f" ({google_rows.ATTEMPTS} tries). Ask coordinators to pause edits to these tabs; "
-                "the next run will finish the work."
+                + f" ({google_rows.ATTEMPTS} tries); values of its last try may sit in the wrong column "
+                "of the rows they were meant for. Ask coordinators to pause inserting columns there and "
+                "check those rows; the next run will finish the work."
             )
 
     def _send(self, plan: google_rows.WritePlan, grids: Mapping[str, Grid]) -> google_rows.Outcome:
