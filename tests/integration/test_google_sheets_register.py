@@ -121,8 +121,17 @@ def test_values_go_in_raw_and_never_become_formulas(ctx: Context, fake: FakeShee
     assert all(not s.formulas for s in fake.spreadsheets[SHEET].sheets)
     header = referrals.cells[0]
     assert referrals.cells[1][header.index("School or setting")] == '=HYPERLINK("https://example.org","x")'
-    writes = [r for r in fake.server.requests if r.path.endswith("values:batchUpdate")]
+    writes = [r for r in fake.server.requests if r.path.endswith(("values:batchUpdate", "ByDataFilter"))]
     assert writes and all(r.body["valueInputOption"] == "RAW" for r in writes)
+    cells = [  # appended rows: set as strings, never parsed (no formulaValue, no numbers)
+        value
+        for r in fake.server.requests
+        if r.path.endswith(":batchUpdate") and "values" not in r.path
+        for request in r.body["requests"]
+        for row in request.get("updateCells", {}).get("rows", [])
+        for value in row["values"]
+    ]
+    assert cells and all(set(c["userEnteredValue"]) == {"stringValue"} for c in cells)
 
 
 def test_a_coordinator_sorting_and_inserting_rows_mid_run_cannot_misplace_a_value(
@@ -145,7 +154,7 @@ def test_a_coordinator_sorting_and_inserting_rows_mid_run_cannot_misplace_a_valu
         outbox.cells[1:] = sorted(outbox.cells[1:], key=lambda r: r[0], reverse=True)
         outbox.cells.insert(1, ["coordinator's own row"])
 
-    fake.before["values.batchGet"] = [None, coordinator_edits]  # the job's read, then its re-read
+    fake.before_write = coordinator_edits  # after the job's reads, immediately before its first write
     report = run_intake(ctx)
     assert report.registered == ["HSB-2026-0005", "HSB-2026-0006"]
     rows = [r + [""] * (len(header) - len(r)) for r in referrals.cells[1:] if any(r)]
@@ -177,10 +186,10 @@ def test_when_retries_run_out_the_run_stops_cleanly_and_the_next_finishes(
     ctx: Context, fake: FakeSheets, sleeps: Sleeps
 ) -> None:
     responses(ctx, fake, 2)
-    fake.before["values.batchGet"] = [
+    fake.before["get"] = [
         None,
         lambda: fake.server.faults.extend([503] * 4),
-    ]  # fails at the write
+    ]  # the job's two reads, then every try of its first write fails
     with pytest.raises(WorkbookError, match=r"busy \(HTTP 503\) after 4 tries.*next run will finish"):
         run_intake(ctx)
     assert len(sleeps.delays) == 3 and all(0 <= d <= 32 for d in sleeps.delays)
@@ -197,6 +206,6 @@ def test_appends_past_the_end_of_the_grid_grow_it(ctx: Context, fake: FakeSheets
     responses(ctx, fake, 4)
     report = run_intake(ctx)
     assert len(report.registered) == 4
-    assert referrals.rows > 5 and len([r for r in referrals.cells[1:] if any(r)]) == 4
+    assert referrals.rows == 3 + 4 and len([r for r in referrals.cells[1:] if any(r)]) == 4
     grows = [r for r in fake.server.requests if r.path.endswith(":batchUpdate") and "values" not in r.path]
-    assert any("appendDimension" in req for r in grows for req in r.body["requests"])
+    assert any("insertDimension" in req for r in grows for req in r.body["requests"])
