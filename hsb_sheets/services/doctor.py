@@ -11,7 +11,7 @@ from typing import TypeVar
 from hsb_sheets.adapters.workbook.base import Table
 from hsb_sheets.bootstrap import build_context
 from hsb_sheets.config import Settings, load_settings
-from hsb_sheets.domain.directory import parse_directory
+from hsb_sheets.domain.directory import check_directory_header, parse_directory
 from hsb_sheets.domain.tabs import DIRECTORY, ROUTING_RULES, SETTINGS, TabSpec, all_tab_specs
 from hsb_sheets.errors import HsbError
 from hsb_sheets.services.context import Context
@@ -134,6 +134,10 @@ def _headers(specs: Sequence[TabSpec], tables: Mapping[str, Table]) -> Check:
 
 
 def _directory(ctx: Context, tab: Table) -> Check:
+    try:
+        check_directory_header(tab.header)
+    except HsbError as problem:
+        return Check("Directory", False, str(problem), "Rename the column back, or run 'hsb-sheets setup'.")
     directory = parse_directory(tab.records())
     problems = [p for found in directory.problems.values() for p in found]
     for area in ctx.form.field("child_area").choices:
