@@ -26,7 +26,6 @@ from hsb_sheets.domain.meetings import (
     NEEDS_SCHEDULING,
     RESCHEDULED,
     event_id,
-    label,
     meeting_reference,
 )
 from hsb_sheets.domain.register_rows import format_time
@@ -35,7 +34,7 @@ from hsb_sheets.domain.tabs import CASE_ID, DIRECTORY, MEETING, MEETINGS, OUTBOX
 from hsb_sheets.domain.working_days import WorkingCalendar
 from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
-from hsb_sheets.services.messages import NEEDS_SCHEDULING_KIND
+from hsb_sheets.services.messages import NEEDS_SCHEDULING_KIND, invite_text
 from hsb_sheets.services.notifications import DeliveryReport, deliver_pending, queue
 from hsb_sheets.services.policy import Policy, read_policy
 
@@ -94,17 +93,11 @@ class _Run:
         self, row: Mapping[str, str], start: datetime, attendees: tuple[str, ...], sequence: int
     ) -> MeetingEvent:
         """The invitation: the case id, meeting type, time and register link. Nothing about the child."""
-        context = {
-            "label": label(row["Type"]),
-            "case_id": row[CASE_ID],
-            "when": start.astimezone(self.ctx.timezone).strftime("%A %d %B %Y, %H:%M"),
-            "register_link": self.policy.register_link,
-            "service_name": self.policy.service_name,
-        }
+        summary, description = invite_text(self.ctx, self.policy, row, start)
         return MeetingEvent(
             event_id=row.get("Event ID") or event_id(row[CASE_ID], int(row[MEETING].rsplit("-", 1)[1])),
-            summary=self.ctx.templates.render("invite/summary.j2", **context).strip(),
-            description=self.ctx.templates.render("invite/description.j2", **context),
+            summary=summary,
+            description=description,
             start=start,
             end=start + self.length,
             attendees=attendees,

@@ -2,14 +2,14 @@
 
 Emails are built when they are sent, from what the register holds then. Mail to an address outside
 the secure domains (Settings) or not marked Secure in the Directory carries only the case id, what is
-due and the register link.
+due and the register link. A calendar invitation (``invite_text``) never carries the child's details.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from hsb_sheets.adapters.mail.base import Attachment, Email
 from hsb_sheets.adapters.workbook.base import Table
@@ -118,6 +118,19 @@ def _needs_scheduling(ctx: Context, policy: Policy, entry: Mapping[str, str], lo
         text=ctx.templates.render("email/needs_scheduling.txt.j2", **context),
         html=ctx.templates.render("email/needs_scheduling.html.j2", **context),
     )
+
+
+def invite_text(ctx: Context, policy: Policy, row: Mapping[str, str], start: datetime) -> tuple[str, str]:
+    """An invitation's summary and description for a Meetings row: case id, meeting type, time, link."""
+    context = {
+        "label": label(row["Type"]),
+        "case_id": row[CASE_ID],
+        "when": start.astimezone(ctx.timezone).strftime("%A %d %B %Y, %H:%M"),
+        "register_link": policy.register_link,
+        "service_name": policy.service_name,
+    }
+    summary = ctx.templates.render("invite/summary.j2", **context).strip()
+    return summary, ctx.templates.render("invite/description.j2", **context)
 
 
 def _index(table: Table, key: str) -> dict[str, dict[str, str]]:
