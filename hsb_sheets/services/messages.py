@@ -162,15 +162,18 @@ def reminder_key(
     return "|".join([REMINDER, *(p.replace("|", "/") for p in parts)])
 
 
-def _reminder(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lookup) -> Email | None:
+def _addresses(entry: Mapping[str, str]) -> tuple[str, ...]:
+    return tuple(a.strip() for a in entry["Recipient"].split(",") if a.strip())
+
+
+def reminder_context(policy: Policy, entry: Mapping[str, str], lookup: Lookup) -> dict[str, object]:
+    """What a reminder's templates are given: the child's details only if every recipient is secure."""
     _, kind, case_id, intervention, start, due, _role, _day = entry["Key"].split("|")
-    addresses = tuple(a.strip() for a in entry["Recipient"].split(",") if a.strip())
-    if not addresses:
-        return None
+    addresses = _addresses(entry)
     referral = lookup.referrals.get(case_id, {})
     row = lookup.interventions.get((case_id, intervention, start), {})
-    secure = lookup.all_secure(policy, addresses)
-    context = {
+    secure = bool(addresses) and lookup.all_secure(policy, addresses)
+    return {
         "kind": kind,
         "case_id": case_id,
         "due": format_uk(date.fromisoformat(due)),
@@ -185,6 +188,13 @@ def _reminder(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lo
         "intervention": intervention if secure else "",
         "worker": row.get("Worker email", "") if secure else "",
     }
+
+
+def _reminder(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lookup) -> Email | None:
+    addresses = _addresses(entry)
+    if not addresses:
+        return None
+    context = reminder_context(policy, entry, lookup)
     return Email(
         key=entry["Key"],
         sender=ctx.sender,

@@ -21,15 +21,23 @@ import pytest
 
 from hsb_sheets.adapters.calendar.memory import MemoryCalendar
 from hsb_sheets.adapters.mail.memory import MemoryMailer
-from hsb_sheets.adapters.workbook.base import Append, WriteBatch
+from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
 from hsb_sheets.adapters.workbook.memory import MemoryWorkbook
 from hsb_sheets.bootstrap import build_context
 from hsb_sheets.config import Settings
-from hsb_sheets.domain.tabs import INTAKE_ISSUES, INTERVENTIONS, MEETINGS, SETTINGS
+from hsb_sheets.domain.responses import fingerprint
+from hsb_sheets.domain.tabs import INTERVENTIONS, MEETINGS, OUTBOX, REFERRALS, SETTINGS
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.intake import run_intake
 from hsb_sheets.services.meetings import run_meetings
-from hsb_sheets.services.messages import BUILDERS, READS, invite_text, lookup_from, reminder_key
+from hsb_sheets.services.messages import (
+    BUILDERS,
+    READS,
+    invite_text,
+    lookup_from,
+    reminder_context,
+    reminder_key,
+)
 from hsb_sheets.services.notifications import queue
 from hsb_sheets.services.policy import Policy, read_policy
 from hsb_sheets.services.rule_source import read_rule_csv
@@ -62,8 +70,11 @@ PERSONAL = (
 SECURE_ONLY = ("Child:", "Intervention:", "The worker is", WORKER)
 SECURE = ("manager.pboro@example.gov.uk",)  # marked Secure in the Directory
 INSECURE = (WORKER, "lead.professional@example.org")  # neither in a secure domain nor marked Secure
-CASE, MEETING, DUE, DAY = "HSB-2026-0001", "HSB-2026-0001-1", date(2026, 3, 20), date(2026, 3, 12)
+CASE, CASE_2, MEETING = "HSB-2026-0001", "HSB-2026-0002", "HSB-2026-0001-1"
+DUE, DAY = date(2026, 3, 20), date(2026, 3, 12)
+ISSUE = fingerprint("10/03/2026 09:05:00", "pat.example@example.org", [])  # the intake issue's id
 LINK, AREA = "https://register.example.gov.uk/hsb", "Peterborough"
+SERVICE, PARTS = "Harmful Sexual Behaviour Service", ("subject", "txt", "html")
 
 REMINDER_KINDS = {
     # kind: (subject wording, text wording)
@@ -73,17 +84,53 @@ REMINDER_KINDS = {
     "escalation": ("Overdue end summary", "has not been recorded yet"),
     "review": ("Review due 20/03/2026", "A review of the intervention"),
 }
-# What each email must say to whoever gets it: (in the subject, in both the text and the HTML part).
-REQUIRED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "acknowledgement": ((CASE,), (CASE, "Dear Pat Example", "Harmful Sexual Behaviour Service")),
-    "intake_issue": (("needs correcting",), ("not a UK phone number", "2026-03-10 09:05:00")),
-    "needs_scheduling": (
+
+
+def needs(
+    subject: tuple[str, ...], body: tuple[str, ...], *, text: tuple[str, ...] = (), html: tuple[str, ...] = ()
+) -> dict[str, tuple[str, ...]]:
+    """What one email must say to whoever gets it: every text and HTML part is signed by the service."""
+    return {"subject": subject, "text": (*body, *text, SERVICE), "html": (*body, *html, SERVICE)}
+
+
+SECTIONS = (
+    ("New referrals", "New referrals since the last working day"),
+    ("Intake issues waiting (all areas)", "Intake issues waiting for a coordinator (all areas)"),
+    ("Meetings needing scheduling", "Meetings needing scheduling"),
+    ("End summaries due this week", "End summaries due this week"),
+    ("End summaries overdue", "End summaries overdue"),
+    ("Notifications that failed", "Notifications that failed"),
+)
+
+
+def digest_needs(area: str, day: str, counts: str, *shown: str) -> dict[str, tuple[str, ...]]:
+    """A digest's subject, and each section's line (text) and row (HTML) with what it lists."""
+    lines, rows = [], []
+    for (title, line), items in zip(SECTIONS, shown, strict=True):
+        count = len(items.split(", ")) if items else 0
+        lines.append(f"- {line}: {count} ({items})\n" if items else f"- {line}: 0\n")
+        rows.append(f'<th align="left">{title}</th><td align="right">{count}</td><td>{items}</td>')
+    subject = (f"HSB digest for {area}, {day}: {counts}",)
+    return needs(subject, (area, day, LINK), text=tuple(lines), html=tuple(rows))
+
+
+REQUIRED: dict[str, dict[str, tuple[str, ...]]] = {
+    "acknowledgement": needs((CASE,), (CASE, "Dear Pat Example,")),
+    "acknowledgement:unnamed": needs((CASE_2,), (CASE_2, "Hello,")),  # a coordinator blanked the name
+    "intake_issue": needs(("needs correcting",), ("not a UK phone number", "at 2026-03-10 09:05:00")),
+    "needs_scheduling": needs(
         (CASE, "Strategy discussion"),
         (CASE, "strategy discussion", "no usable school contact for Peterborough", LINK),
     ),
-    "digest": (("Peterborough", "11/03/2026", "1 new"), ("Peterborough", "11/03/2026", CASE, MEETING, LINK)),
+    "digest": digest_needs(
+        AREA, "11/03/2026", "1 new, 1 overdue", CASE, ISSUE, MEETING, CASE, CASE, f"needs_scheduling {CASE}"
+    ),
+    # Two days later: nothing new in Cambridgeshire (only the intake issue, which is for all areas).
+    "digest:quiet": digest_needs(
+        "Cambridgeshire", "13/03/2026", "0 new, 0 overdue", "", ISSUE, "", "", "", ""
+    ),
     **{
-        f"reminder:{kind}": ((CASE, subject), (CASE, "20/03/2026", wording, "CAPITA", LINK))
+        f"reminder:{kind}": needs((CASE, subject), (CASE, "20/03/2026", wording, "CAPITA", LINK))
         for kind, (subject, wording) in REMINDER_KINDS.items()
     },
 }
@@ -133,31 +180,46 @@ def register(tmp_path_factory: pytest.TempPathFactory) -> Register:
     )
     run_intake(ctx)
     run_meetings(ctx)  # Peterborough has no school contact: Needs scheduling; Cambridgeshire is invited
-    row = {"Case ID": CASE, "Intervention": INTERVENTION, "Start date": "02/02/2026", "Worker email": WORKER}
-    ctx.workbook.write(WriteBatch(appends=[Append(INTERVENTIONS, row)]))
+    ctx.workbook.write(coordinator_edits())
     return Register(ctx, read_policy(ctx.workbook.read([SETTINGS])[SETTINGS]))
 
 
-def outbox_row(register: Register, message: str, recipients: tuple[str, ...]) -> dict[str, str]:
+def coordinator_edits() -> WriteBatch:
+    """Interventions (one reminded, one overdue, one due this week), a failed notification, a blanked name."""
+    worked = {"Intervention": INTERVENTION, "Start date": "02/02/2026", "Worker email": WORKER}
+    overdue = {"Intervention": "Earlier work", "Start date": "05/01/2026", "Status": "Overdue"}
+    this_week = {"Intervention": "Group work", "Start date": "12/01/2026", "End summary due": "2026-03-13"}
+    failed = queue("needs_scheduling", f"{MEETING}|x", CASE, "coordinator", SECURE[0], datetime(2026, 3, 11))
+    return WriteBatch(
+        appends=[
+            *(Append(INTERVENTIONS, {"Case ID": CASE} | row) for row in (worked, overdue, this_week)),
+            Append(OUTBOX, {**failed.values, "State": "failed"}),
+        ],
+        updates=[Update(REFERRALS, "Case ID", CASE_2, {"Referrer name": ""})],
+    )
+
+
+def outbox_row(message: str, recipients: tuple[str, ...]) -> dict[str, str]:
     """The Outbox row the message's job would queue for these recipients."""
     kind, _, reminder = message.partition(":")
     if kind == "reminder":
         key = reminder_key(reminder, CASE, INTERVENTION, "02/02/2026", DUE, "worker", DAY)
         subject, case_id = key.split("|", 1)[1], CASE
     else:
-        issue = next(register.ctx.workbook.read([INTAKE_ISSUES])[INTAKE_ISSUES].records())["Response ID"]
         subject, case_id = {
             "acknowledgement": (CASE, CASE),
-            "intake_issue": (issue, ""),
+            "acknowledgement:unnamed": (CASE_2, CASE_2),
+            "intake_issue": (ISSUE, ""),
             "needs_scheduling": (f"{MEETING}|0123456789|coordinator.pboro@example.gov.uk", CASE),
-            "digest": ("Peterborough|2026-03-11|coordinator.pboro@example.gov.uk", ""),
-        }[kind]
+            "digest": (f"{AREA}|2026-03-11|coordinator.pboro@example.gov.uk", ""),
+            "digest:quiet": ("Cambridgeshire|2026-03-13|coordinator.cambs@example.gov.uk", ""),
+        }[message]
     return dict(queue(kind, subject, case_id, "test", ", ".join(recipients), datetime(2026, 3, 12)).values)
 
 
 def build(register: Register, message: str, recipients: tuple[str, ...]) -> dict[str, str]:
     """The message's subject, text and HTML, built as delivery builds it for these recipients."""
-    entry = outbox_row(register, message, recipients)
+    entry = outbox_row(message, recipients)
     lookup = lookup_from(register.ctx.workbook.read(list(READS)))
     email = BUILDERS[entry["Kind"]](register.ctx, register.policy, entry, lookup)
     assert email is not None, message
@@ -171,9 +233,9 @@ def leaks(parts: dict[str, str], words: tuple[str, ...]) -> list[tuple[str, str]
 
 def missing(parts: dict[str, str], message: str) -> list[tuple[str, str]]:
     """(part, wording) for each required wording a part lacks."""
-    subject, body = REQUIRED[message]
-    wanted = [("subject", w) for w in subject] + [(p, w) for p in ("text", "html") for w in body]
-    return [(part, word) for part, word in wanted if word not in parts[part]]
+    return [
+        (part, word) for part, words in REQUIRED[message].items() for word in words if word not in parts[part]
+    ]
 
 
 @pytest.mark.parametrize("message", sorted(REQUIRED))
@@ -200,6 +262,22 @@ def test_a_secure_recipient_gets_what_the_message_needs(register: Register, mess
         assert leaks(parts, PERSONAL + SECURE_ONLY) == []
 
 
+@pytest.mark.parametrize("kind", sorted(REMINDER_KINDS))
+def test_the_reminder_builder_and_templates_each_keep_details_from_insecure_recipients(
+    register: Register, kind: str
+) -> None:
+    """Two guards, each tested alone: the builder leaves the details out, the templates hide them."""
+    lookup = lookup_from(register.ctx.workbook.read(list(READS)))
+    insecure = reminder_context(register.policy, outbox_row(f"reminder:{kind}", INSECURE), lookup)
+    assert insecure["secure"] is False
+    assert leaks({name: str(value) for name, value in insecure.items()}, (*PERSONAL, WORKER)) == []
+    secure = reminder_context(register.policy, outbox_row(f"reminder:{kind}", SECURE), lookup)
+    assert secure["child_name"] == "Zephyrine Quillfeather" and secure["worker"] == WORKER
+    mislabelled = secure | {"secure": False}  # a builder that forgot to leave the details out
+    parts = {p: register.templates.render(f"email/reminder.{p}.j2", **mislabelled) for p in PARTS}
+    assert leaks(parts, PERSONAL + SECURE_ONLY) == []
+
+
 def test_one_secure_recipient_among_insecure_ones_gets_no_personal_details(register: Register) -> None:
     parts = build(register, "reminder:escalation", SECURE + INSECURE[1:])
     assert leaks(parts, PERSONAL + SECURE_ONLY) == []
@@ -216,9 +294,9 @@ def test_invitations_carry_no_personal_details(register: Register) -> None:
     for text in (summary, description, booked.summary, booked.description):
         assert [w for w in PERSONAL if w in text] == []
     assert summary == f"Strategy discussion: {CASE}"
-    for wanted in (f"Strategy discussion for case {CASE}", "Monday 16 March 2026, 10:00", LINK):
+    for wanted in (f"Strategy discussion for case {CASE}", "Monday 16 March 2026, 10:00", LINK, SERVICE):
         assert wanted in description
-    assert booked.summary == "Strategy discussion: HSB-2026-0002" and LINK in booked.description
+    assert booked.summary == f"Strategy discussion: {CASE_2}" and LINK in booked.description
 
 
 def test_every_email_and_invite_template_is_rendered_by_a_builder(register: Register) -> None:
