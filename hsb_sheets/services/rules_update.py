@@ -47,15 +47,16 @@ def replace_rules(
     if not difference:
         return WriteBatch(), difference
     old = rule_records(tab.header, tab.rows)
-    ids = [rule_id for _, rule_id, _ in old]
+    seen: set[str] = set()
     for sheet_row, rule_id, _ in old:
-        if not rule_id or ids.count(rule_id) > 1:
+        if not rule_id or rule_id in seen:
             problem = "has no rule id" if not rule_id else f"has the rule id {rule_id}, used twice"
             raise RuleTableError(
                 f"Routing rules, row {sheet_row}: it {problem}, so its row cannot be replaced. "
                 "Give every rule its own id (or clear the row), then run "
                 "'hsb-sheets setup --update-rules' again."
             )
+        seen.add(rule_id)
     seed_header, seed_rows = seed
     columns = [c for c in tab.header if c.strip()]
     batch = WriteBatch()

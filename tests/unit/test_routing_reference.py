@@ -220,7 +220,9 @@ def table_decision(
     index = DuplicateIndex()
     if duplicate:
         dob = date.fromisoformat(answers["child_dob"])
-        earlier = KnownChild("HSB-2026-0001", answers["child_first_name"], answers["child_last_name"], dob, received)
+        earlier = KnownChild(
+            "HSB-2026-0001", answers["child_first_name"], answers["child_last_name"], dob, received
+        )
         index.add(earlier)
     when = datetime.combine(received, time(12, 0))
     result = assess(form, table, answers, when, index, "test")
