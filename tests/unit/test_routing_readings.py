@@ -17,10 +17,8 @@ LEAD = "lead.worker@example.gov.uk"
 CHILDRENS_ACTIONS = {"refer_customer_service_centre", "child_and_family_assessment", "safeguard_child"}
 
 
-def decide(
-    form: FormDefinition, table: RuleTable, received: datetime = RECEIVED, **changes: str
-) -> dict[str, Any]:
-    result = assess(form, table, valid_answers(**changes), received, DuplicateIndex(), "test")
+def decide(form: FormDefinition, table: RuleTable, **changes: str) -> dict[str, Any]:
+    result = assess(form, table, valid_answers(**changes), RECEIVED, DuplicateIndex(), "test")
     assert isinstance(result, Assessment), result
     return result.decision.to_json()
 
