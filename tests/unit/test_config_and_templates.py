@@ -110,7 +110,15 @@ def realistic_context(family: str, **overrides: object) -> dict[str, object]:
             "sections": [("New referrals", ["HSB-2026-0042"])],
         },
         "invite": {"label": "Strategy discussion", "when": "Monday 30 March 2026, 10:00"},
-        "web": {"form": load_form(), "values": Values({}), "errors": {}, "csrf_token": "t"},
+        "web": {
+            "form": load_form(),
+            "values": Values({}),
+            "errors": {},
+            "csrf_token": "t",
+            "heading": "Page not found",
+            "paragraphs": ["If you typed the address, check it."],
+            "link_text": "Go to the referral form",
+        },
     }
     return common | contexts[family] | overrides
 
