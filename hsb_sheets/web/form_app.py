@@ -297,6 +297,7 @@ def make_form_server(ctx: Context, host: str, port: int, web: WebSettings | None
 
     class Server(ThreadingMixIn, WSGIServer):
         daemon_threads = True
+        request_queue_size = 128  # socketserver's 5 refused connections when many referrers arrive at once
 
     class Quiet(WSGIRequestHandler):
         timeout = 30  # seconds a client may stay silent mid-request before it is dropped
