@@ -135,8 +135,8 @@ def test_errors_are_instructions_linked_to_the_first_input_in_form_order(served:
             referrer_name="",
             referrer_email="not an address",
             referrer_agency="",
-            child_dob="15/06/2012",
-            incident_date="01/01/2011",
+            child_dob="15/06/2000",  # too old: found by a check across answers, listed in form order
+            incident_date="01/01/1999",
             open_to_services="",
         )
     )
@@ -145,6 +145,7 @@ def test_errors_are_instructions_linked_to_the_first_input_in_form_order(served:
         ("referrer_name", "Enter your name"),
         ("referrer_email", "Enter an email address in the correct format, like name@example.org"),
         ("referrer_agency", "Select your agency"),
+        ("child_dob", "The child must be under 25 years old"),
         ("open_to_services", "Select the services the child is open to, or “None of these”"),
         (
             "incident_date",

@@ -215,3 +215,11 @@ def test_what_a_referrer_typed_is_echoed_only_escaped(plain: Site, attack: str) 
     escaped = attack.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;")
     assert answer.text.count(escaped) == 2  # the name's value and the textarea's text
     assert plain.journal.state.submissions == {}
+
+
+def test_a_referral_the_journal_could_not_store_does_not_count_against_the_limit(proxied: Site) -> None:
+    here = {"X-Forwarded-For": "198.51.100.11"}
+    proxied.journal.fail_next = 1
+    assert proxied.post(valid_answers(), **here).status_code == 503
+    assert all("Referral sent" in proxied.post(valid_answers(), **here).text for _ in range(2))
+    assert len(proxied.journal.state.submissions) == 2
