@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit bench clean browser libreoffice
+.PHONY: demo test lint typecheck unit bench clean browser libreoffice axe
 
 # The web form's end-to-end test drives Debian's Chromium (Playwright never downloads a browser here).
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
@@ -34,7 +34,13 @@ libreoffice:
 	@command -v soffice >/dev/null 2>&1 || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui; }
 
-unit: $(STAMP) browser libreoffice
+# The web form's accessibility test injects axe-core, pinned in package.json and package-lock.json.
+axe:
+	@[ -f node_modules/axe-core/axe.min.js ] || { \
+		command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends npm; }; \
+		npm ci --no-audit --no-fund; }
+
+unit: $(STAMP) browser libreoffice axe
 	$(BIN)/pytest
 
 test: lint typecheck unit
@@ -43,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/intake.py
 	$(BIN)/python benchmarks/meetings.py
 	$(BIN)/python benchmarks/sheets_calls.py
+	$(BIN)/python benchmarks/form_load.py
 
 clean:
-	rm -rf $(VENV) demo-workspace .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo-workspace .pytest_cache .mypy_cache .ruff_cache node_modules

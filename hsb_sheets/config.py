@@ -10,6 +10,7 @@ Environment overrides take the form ``HSB_SHEETS_<SECTION>_<KEY>``, for example
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -138,6 +139,26 @@ class ScheduleSettings(_Section):
         return value
 
 
+class WebSettings(_Section):
+    """The local web form's limits, and the reverse proxy it may trust (`hsb-sheets form serve`)."""
+
+    trusted_proxy: str = ""  # the proxy's address: only its X-Forwarded-For/-Proto are believed
+    max_body_bytes: Annotated[int, Field(ge=10_000)] = 100_000
+    submissions_per_window: Annotated[int, Field(ge=1)] = 5  # accepted referrals per client address
+    window_seconds: Annotated[float, Field(gt=0)] = 600.0
+    posts_per_minute: Annotated[int, Field(ge=1)] = 30  # every POST, accepted or not, per address
+
+    @field_validator("trusted_proxy")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if value.strip():
+            try:
+                return str(ipaddress.ip_address(value.strip()))
+            except ValueError:
+                raise ValueError("is not an IP address such as 127.0.0.1") from None
+        return ""
+
+
 class ServiceSettings(_Section):
     """The service's own choices that IT sets once."""
 
@@ -165,6 +186,7 @@ class Settings(_Section):
     forms: FormsSettings = FormsSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     service: ServiceSettings = ServiceSettings()
+    web: WebSettings = WebSettings()
     base_dir: Path = Path(".")
 
     def resolve(self, relative: str) -> Path:
@@ -188,6 +210,7 @@ def _environment_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, st
         "LOGGING": "logging",
         "SCHEDULE": "schedule",
         "FORMS": "forms",
+        "WEB": "web",
     }
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX):
@@ -294,4 +317,11 @@ digest = "30 8 * * mon-fri"
 
 [service]
 timezone = "Europe/London"
+
+[web]                            # `hsb-sheets form serve` (it listens on 127.0.0.1 unless told otherwise)
+trusted_proxy = ""               # the TLS reverse proxy's address, e.g. "127.0.0.1"; blank: no proxy trusted
+max_body_bytes = 100000          # a larger submission is refused unread
+submissions_per_window = 5       # accepted referrals per client address per window
+window_seconds = 600
+posts_per_minute = 30            # any submission attempt, per client address
 """

@@ -41,7 +41,12 @@ def publish(state: AppState) -> None:
 
 
 @form.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (put a TLS reverse proxy in front; see [web] trusted_proxy).",
+)
 @click.option(
     "--port", default=8080, show_default=True, type=int, help="Port to listen on (0: any free port)."
 )
@@ -54,6 +59,6 @@ def serve(state: AppState, host: str, port: int) -> None:
         console.print(f"The referral form is at {url} (Ctrl-C to stop).")
 
     try:
-        serve_form(state.context(), host, port, ready)
+        serve_form(state.context(), host, port, ready, state.settings().web)
     except KeyboardInterrupt:
         console.print("Stopped.")

@@ -74,6 +74,28 @@ class FormField:
     min_length: int | None = None
     max_length: int | None = None
     rules: tuple[Rule, ...] = ()
+    error: str = ""  # the instruction when unanswered, as GOV.UK words it ("Enter your name")
+    subject: str = ""  # how other instructions name the answer ("The child's date of birth")
+    autocomplete: str = ""  # the web form's HTML autocomplete token ("name", "email", "tel", "off")
+
+    @property
+    def instruction(self) -> str:
+        """What to do when the question is unanswered: the form's own wording, else one from the title."""
+        if self.error:
+            return self.error
+        if self.type in ("choice", "checkboxes"):
+            return f"Select an answer to “{self.title}”"
+        return f"Answer “{self.title}”"
+
+    @property
+    def is_phone(self) -> bool:
+        """Whether the answer is a phone number (a web form shows a telephone keypad for it)."""
+        return UkPhone() in self.rules
+
+    @property
+    def named(self) -> str:
+        """The answer as instructions name it at the start of a sentence."""
+        return self.subject or self.title
 
 
 @dataclass(frozen=True)
@@ -155,7 +177,17 @@ def _parse_field(raw: Any, position: int) -> FormField:
         min_length=raw.get("min_length"),
         max_length=raw.get("max_length"),
         rules=tuple(_parse_rule(field_id, r) for r in raw.get("rules") or ()),
+        error=" ".join(str(raw.get("error") or "").split()),
+        subject=" ".join(str(raw.get("subject") or "").split()),
+        autocomplete=_autocomplete(field_id, raw.get("autocomplete")),
     )
+
+
+def _autocomplete(field_id: str, raw: Any) -> str:
+    token = " ".join(str(raw or "").split())
+    if token and not all(part.replace("-", "").isalnum() for part in token.split()):
+        raise FormDefinitionError(f"Field '{field_id}': autocomplete must be a token such as name or email.")
+    return token
 
 
 def parse_form_definition(data: Any) -> FormDefinition:

@@ -1,7 +1,9 @@
 """Validation of one form response against the form definition.
 
-Every problem is reported, each as a (field id, message) pair in plain words that name the question.
-Messages never repeat the answer given, so they are safe to send to a referrer or write to a log.
+Every problem is reported, each as a field id with two wordings: a message that names the question
+(for the intake-issue email and the register, read away from the form) and an instruction in the
+GOV.UK Design System's style, shown beside the question on the web form ("Enter your name").
+Neither ever repeats the answer given, so both are safe to send to a referrer or write to a log.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ _PHONE_SEPARATORS = re.compile(r"[\s()-]")
 _PHONE_TRUNK_ZERO = re.compile(r"^\s*\(?\+44\)?[\s-]*\(0\)")
 _UK_NATIONAL = re.compile(r"0[0-9]{7,10}")
 _UK_INTERNATIONAL = re.compile(r"\+44[0-9]{9,10}")
+_EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.org"
+_PHONE_FORMAT = "Enter a UK phone number, like 01632 960 001 or 07700 900 982"
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class FieldError:
 
     field: str
     message: str
+    instruction: str = ""  # GOV.UK style, for the web form; blank where only the message applies
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,10 @@ def _normalise_choice(f: FormField, text: str) -> str | None:
     return None
 
 
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 def _split_checkboxes(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"[,;]", text) if part.strip()]
 
@@ -113,14 +122,14 @@ class _Check:
         self.errors: list[FieldError] = []
         self.answers: dict[str, Answer] = {}
 
-    def fail(self, f: FormField, message: str) -> None:
-        self.errors.append(FieldError(f.id, f"“{f.title}”: {message}."))
+    def fail(self, f: FormField, message: str, instruction: str) -> None:
+        self.errors.append(FieldError(f.id, f"“{f.title}”: {message}.", instruction))
 
     def field(self, f: FormField, raw: str) -> None:
         text = raw.strip()
         if not text:
             if f.required:
-                self.fail(f, "this question needs an answer")
+                self.fail(f, "this question needs an answer", f.instruction)
             return
         if f.type in ("text", "paragraph"):
             self.text(f, text)
@@ -128,16 +137,16 @@ class _Check:
             if is_valid_email(text):
                 self.answers[f.id] = text
             else:
-                self.fail(f, "this is not a valid email address")
+                self.fail(f, "this is not a valid email address", _EMAIL_FORMAT)
         elif f.type == "date":
             try:
                 self.answers[f.id] = parse_date(text, self.locale)
             except DateFormatError as problem:
-                self.fail(f, f"the answer {problem}")
+                self.fail(f, f"the answer {problem}", f"{f.named} must be a real date, like 21/04/2013")
         elif f.type == "choice":
             choice = _normalise_choice(f, text)
             if choice is None:
-                self.fail(f, "choose one of: " + "; ".join(f.choices))
+                self.fail(f, "choose one of: " + "; ".join(f.choices), f.instruction)
             else:
                 self.answers[f.id] = choice
         else:
@@ -145,18 +154,26 @@ class _Check:
 
     def text(self, f: FormField, text: str) -> None:
         if f.min_length is not None and len(text) < f.min_length:
-            self.fail(f, f"please write at least {f.min_length} characters")
+            self.fail(
+                f,
+                f"please write at least {f.min_length} characters",
+                f"{f.named} must be {f.min_length} characters or more",
+            )
             return
         if f.max_length is not None and len(text) > f.max_length:
-            self.fail(f, f"please keep this to {f.max_length} characters or fewer")
+            self.fail(
+                f,
+                f"please keep this to {f.max_length} characters or fewer",
+                f"{f.named} must be {f.max_length} characters or fewer",
+            )
             return
         if UkPhone() in f.rules and not _uk_phone_ok(text):
-            self.fail(f, "this is not a UK phone number")
+            self.fail(f, "this is not a UK phone number", _PHONE_FORMAT)
             return
         if UkPostcode() in f.rules:
             postcode = " ".join(text.upper().split())
             if not _UK_POSTCODE.fullmatch(postcode):
-                self.fail(f, "this is not a UK postcode")
+                self.fail(f, "this is not a UK postcode", "Enter a real UK postcode")
                 return
             text = postcode if " " in postcode else f"{postcode[:-3]} {postcode[-3:]}"
         self.answers[f.id] = text
@@ -166,12 +183,16 @@ class _Check:
         for part in _split_checkboxes(text):
             choice = _normalise_choice(f, part)
             if choice is None:
-                self.fail(f, "tick only the listed options: " + "; ".join(f.choices))
+                self.fail(f, "tick only the listed options: " + "; ".join(f.choices), f.instruction)
                 return
             if choice not in picked:
                 picked.append(choice)
         if f.exclusive and f.exclusive in picked and len(picked) > 1:
-            self.fail(f, f"“{f.exclusive}” cannot be ticked together with another option")
+            self.fail(
+                f,
+                f"“{f.exclusive}” cannot be ticked together with another option",
+                f"Select “{f.exclusive}” or the other answers, not both",
+            )
             return
         self.answers[f.id] = tuple(c for c in f.choices if c in picked)
 
@@ -181,22 +202,34 @@ class _Check:
             return
         for rule in f.rules:
             if isinstance(rule, NotInFuture) and isinstance(value, date) and value > self.received.date():
-                self.fail(f, "the date is in the future")
+                self.fail(f, "the date is in the future", f"{f.named} must be today or in the past")
             elif isinstance(rule, AgeUnder) and isinstance(value, date):
                 if value <= self.received.date() and age_on(value, self.received.date()) >= rule.years:
-                    self.fail(f, f"the child must be under {rule.years} years old")
+                    self.fail(
+                        f,
+                        f"the child must be under {rule.years} years old",
+                        f"The child must be under {rule.years} years old",
+                    )
             elif isinstance(rule, NotBefore) and isinstance(value, date):
                 other = self.answers.get(rule.field_id)
                 if isinstance(other, date) and value < other:
-                    title = self.form.field(rule.field_id).title
-                    self.fail(f, f"the date cannot be before “{title}”")
+                    earlier = self.form.field(rule.field_id)
+                    self.fail(
+                        f,
+                        f"the date cannot be before “{earlier.title}”",
+                        f"{f.named} must be the same as or after {_lower_first(earlier.named)}",
+                    )
             elif (
                 isinstance(rule, NeedsAnswer)
                 and value != rule.unless
                 and self.answers.get(rule.field_id) not in (None, rule.answer)
             ):
                 title = self.form.field(rule.field_id).title
-                self.fail(f, f"any answer but “{rule.unless}” needs “{title}” to be {rule.answer}")
+                self.fail(
+                    f,
+                    f"any answer but “{rule.unless}” needs “{title}” to be {rule.answer}",
+                    f"Select “{rule.unless}”, or answer “{rule.answer}” to “{title}”",
+                )
 
 
 def validate_response(

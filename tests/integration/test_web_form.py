@@ -110,9 +110,61 @@ def as_post(answers: dict[str, str], csrf: str) -> list[tuple[str, str]]:
 
 def test_the_page_labels_every_question(served: Served) -> None:
     page = requests.get(served.url, timeout=10)
-    for f in served.ctx.form.fields:
-        assert (f'<label for="{f.id}">' in page.text) or (f'<fieldset id="{f.id}"' in page.text), f.id
+    for f in served.ctx.form.fields:  # the question's input, or its first option, carries the field id
+        assert re.search(rf'<label class="[^"]*" for="{f.id}">', page.text), f.id
+        assert re.search(rf'<(input|textarea) [^>]*id="{f.id}"', page.text), f.id
     assert page.headers["X-Frame-Options"] == "DENY" and "SameSite=Strict" in page.headers["Set-Cookie"]
+
+
+def test_the_referrer_s_own_details_can_be_filled_in_by_the_browser(served: Served) -> None:
+    page = requests.get(served.url, timeout=10).text
+    assert re.search(r'id="referrer_name" [^>]*autocomplete="name"', page)
+    assert re.search(r'type="email" spellcheck="false" name="referrer_email" [^>]*autocomplete="email"', page)
+    assert re.search(r'type="tel" name="referrer_phone" [^>]*autocomplete="tel"', page)
+    assert re.search(r'id="child_last_name" [^>]*autocomplete="off"', page)
+
+
+def summary_links(page: str) -> list[tuple[str, str]]:
+    [summary] = re.findall(r'<div class="govuk-error-summary".*?</ul>', page, re.S)
+    return re.findall(r'<li><a href="#([^"]+)">([^<]+)</a></li>', summary)
+
+
+def test_errors_are_instructions_linked_to_the_first_input_in_form_order(served: Served) -> None:
+    answer = served.post(
+        valid_answers(
+            referrer_name="",
+            referrer_email="not an address",
+            referrer_agency="",
+            child_dob="15/06/2000",  # too old: found by a check across answers, listed in form order
+            incident_date="01/01/1999",
+            open_to_services="",
+        )
+    )
+    assert answer.text.count("<title>Error: ") == 1
+    assert summary_links(answer.text) == [
+        ("referrer_name", "Enter your name"),
+        ("referrer_email", "Enter an email address in the correct format, like name@example.org"),
+        ("referrer_agency", "Select your agency"),
+        ("child_dob", "The child must be under 25 years old"),
+        ("open_to_services", "Select the services the child is open to, or “None of these”"),
+        (
+            "incident_date",
+            "The date of the most recent incident must be the same as or after the child&#39;s date of birth",
+        ),
+    ]
+    assert re.search(
+        r'<input class="govuk-radios__input" type="radio" name="referrer_agency" id="referrer_agency"',
+        answer.text,
+    )
+    assert (
+        '<p class="govuk-error-message" id="referrer_name-error"><span class="govuk-visually-hidden">Error:'
+        "</span> Enter your name</p>" in answer.text
+    )
+    describes = 'aria-describedby="referrer_name-hint referrer_name-error"'
+    assert re.search(
+        rf'class="govuk-input govuk-input--error" [^>]*id="referrer_name" [^>]*{describes}', answer.text
+    )
+    assert 'class="govuk-input" type="text" name="child_first_name"' in answer.text  # no error, no red
 
 
 def test_a_post_without_the_token_is_refused(served: Served) -> None:

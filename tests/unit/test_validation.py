@@ -6,8 +6,9 @@ from datetime import date
 
 import pytest
 
-from hsb_sheets.domain.form import FormDefinition
+from hsb_sheets.domain.form import FormDefinition, parse_form_definition
 from hsb_sheets.domain.validation import FieldError, ValidResponse, validate_response
+from hsb_sheets.errors import FormDefinitionError
 from tests.conftest import RECEIVED, valid_answers
 
 
@@ -196,3 +197,94 @@ def test_messages_never_repeat_the_answer(form: FormDefinition) -> None:
     )
     assert len(errors) == 6
     assert all(secret not in message for message in errors.values())
+
+
+def instructions_for(form: FormDefinition, **changes: str) -> dict[str, str]:
+    result = check(form, **changes)
+    assert isinstance(result, list), "expected the response to be invalid"
+    return {e.field: e.instruction for e in result}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field_id", "instruction"),
+    [
+        ({"referrer_name": ""}, "referrer_name", "Enter your name"),
+        ({"child_area": ""}, "child_area", "Select the child's area"),
+        ({"child_area": "Norfolk"}, "child_area", "Select the child's area"),
+        ({"child_dob": ""}, "child_dob", "Enter the child's date of birth"),
+        (
+            {"child_dob": "31/02/2014"},
+            "child_dob",
+            "The child's date of birth must be a real date, like 21/04/2013",
+        ),
+        ({"child_dob": "11/03/2026"}, "child_dob", "The child's date of birth must be today or in the past"),
+        (
+            {"child_dob": "10/03/2001", "incident_date": "01/03/2026"},
+            "child_dob",
+            "The child must be under 25 years old",
+        ),
+        (
+            {"referrer_email": "not an address"},
+            "referrer_email",
+            "Enter an email address in the correct format, like name@example.org",
+        ),
+        (
+            {"referrer_phone": "12345"},
+            "referrer_phone",
+            "Enter a UK phone number, like 01632 960 001 or 07700 900 982",
+        ),
+        ({"child_postcode": "12345"}, "child_postcode", "Enter a real UK postcode"),
+        (
+            {"behaviour_description": "x" * 19},
+            "behaviour_description",
+            "The description of the behaviour must be 20 characters or more",
+        ),
+        (
+            {"behaviour_description": "x" * 5001},
+            "behaviour_description",
+            "The description of the behaviour must be 5000 characters or fewer",
+        ),
+        (
+            {"open_to_services": "Early Help, None of these"},
+            "open_to_services",
+            "Select “None of these” or the other answers, not both",
+        ),
+        (
+            {"incident_date": "14/06/2012"},
+            "incident_date",
+            "The date of the most recent incident must be the same as or after the child's date of birth",
+        ),
+        (
+            {"criminal_status": "Charged", "police_involved": "No"},
+            "criminal_status",
+            "Select “None”, or answer “Yes” to “Are the police involved?”",
+        ),
+    ],
+)
+def test_the_web_form_gets_gov_uk_instructions(
+    form: FormDefinition, changes: dict[str, str], field_id: str, instruction: str
+) -> None:
+    assert instructions_for(form, **changes)[field_id] == instruction
+
+
+def test_every_required_question_has_its_own_instruction(form: FormDefinition) -> None:
+    blank = {f.id: "" for f in form.fields}
+    instructions = instructions_for(form, **blank)
+    assert set(instructions) == {f.id for f in form.fields if f.required}
+    assert all(i.startswith(("Enter ", "Select ", "Describe ")) for i in instructions.values()), instructions
+
+
+def test_a_form_without_instructions_derives_them_from_the_titles() -> None:
+    form = parse_form_definition(
+        {
+            "fields": [
+                {"id": "town", "title": "Town", "type": "text", "required": True},
+                {"id": "pet", "title": "Pet", "type": "choice", "choices": ["Cat"], "required": True},
+            ]
+        }
+    )
+    result = validate_response(form, {}, RECEIVED)
+    assert isinstance(result, list)
+    assert [e.instruction for e in result] == ["Answer “Town”", "Select an answer to “Pet”"]
+    with pytest.raises(FormDefinitionError, match="autocomplete"):
+        parse_form_definition({"fields": [{"id": "a", "title": "A", "type": "text", "autocomplete": "<x>"}]})
