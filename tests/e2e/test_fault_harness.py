@@ -118,8 +118,10 @@ def test_a_reused_case_id_is_found(workspace: tuple[Path, Ledger]) -> None:
     first = read_register(register)["Referrals"][0]["Case ID"]
     _set_cell(register, "Referrals", "Case ID", 3, first)  # the second referral now claims the first's id
     problems = check_workspace(folder, ledger)
-    assert "reused_id" in _kinds(problems)
-    assert counts(problems)["reused_ids"] >= 2  # two rows with one id; an id naming another response
+    reused = {p.detail for p in problems if p.kind == "reused_id"}
+    assert f"{first} is on 2 Referrals rows" in reused
+    assert f"{first} named n01, then n02" in reused  # the id the first response was given, now another's
+    assert "changed_id" in _kinds(problems)  # and the second response's own id changed
     assert "mismatched_acknowledgement" in _kinds(problems)  # its referrer was told another id
 
 
