@@ -236,8 +236,13 @@ class Trial:
 
     def _wait_for_copy(self, wanted: set[str]) -> None:
         """Let the form's background copy land before anyone edits the register (so seeds replay)."""
-        deadline = time.monotonic() + 10
+        deadline, seen = time.monotonic() + 10, -1.0
         while time.monotonic() < deadline:
+            changed = self.register.stat().st_mtime
+            if changed == seen:  # read again only once the copy replaced the file
+                time.sleep(0.05)
+                continue
+            seen = changed
             try:
                 rows = read_register(self.register).get("Form responses 1", [])
             except Exception:
