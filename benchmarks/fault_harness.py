@@ -56,6 +56,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--trials", type=int, default=200, help="how many trials (default 200)")
     parser.add_argument("--trial", type=int, default=None, help="run only this trial (to replay a finding)")
+    parser.add_argument(
+        "--first-trial", type=int, default=0, help="number of the first trial (to split a run)"
+    )
     parser.add_argument("--rounds", type=int, default=4, help="rounds per trial (default 4)")
     parser.add_argument("--responses", type=int, default=5, help="referrals each trial starts with")
     parser.add_argument("--seed", type=int, default=1)
@@ -102,7 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     scratch.mkdir(exist_ok=True)
     runner = Runner(args.spawn, scratch)
     form, timing = read_form(), Timing()
-    numbers = [args.trial] if args.trial is not None else list(range(args.trials))
+    numbers = (
+        [args.trial]
+        if args.trial is not None
+        else list(range(args.first_trial, args.first_trial + args.trials))
+    )
     totals: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
     started = time.monotonic()
