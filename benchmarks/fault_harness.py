@@ -78,6 +78,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--workdir", type=Path, default=None, help="where workspaces go (default: a temp dir)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the workspaces afterwards")
+    parser.add_argument("--trace", action="store_true", help="list each trial's steps in its JSON line")
     args = parser.parse_args(argv)
     jobs = tuple(j.strip() for j in args.jobs.split(",") if j.strip())
     unknown = sorted(set(jobs) - set(JOBS))
@@ -98,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         libreoffice=not args.no_libreoffice and shutil.which("soffice") is not None,
         web_form=not args.no_web_form,
         jobs=args.job_names,
+        trace=args.trace,
     )
     root = args.workdir or Path(tempfile.mkdtemp(prefix="hsb-fault-harness-"))
     root.mkdir(parents=True, exist_ok=True)

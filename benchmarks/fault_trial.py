@@ -53,6 +53,7 @@ class Options:
     libreoffice: bool = True
     web_form: bool = True
     jobs: tuple[str, ...] = ()
+    trace: bool = False  # put each trial's steps in its record
 
 
 @dataclass
@@ -85,6 +86,7 @@ class Trial:
     numbered: int = 0
     lock: Path | None = None
     held_rounds: int = 0
+    steps: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(f"{self.options.seed}:{self.number}")
@@ -105,6 +107,9 @@ class Trial:
         outcome = self.runner.run(args, kill_after=delay)
         self.stats["runs"] += 1
         self.stats["held_open_runs"] += self.lock is not None
+        self.steps.append(
+            f"run{' (held open)' if self.lock else ''}: {'killed' if outcome.killed else outcome.code}"
+        )
         if outcome.killed:
             self.stats["kills"] += 1
         elif outcome.code != 0:
@@ -151,6 +156,7 @@ class Trial:
     def round(self, server: FormServer | None) -> None:
         """Coordinators' work, new referrals, maybe a hold or a stale copy, a run that may be killed."""
         rng = self.rng
+        self.steps.append("-- round")
         if self.lock is None and rng.random() < 0.7:
             for _ in range(rng.randint(1, 3)):
                 self.coordinator_action()
@@ -165,10 +171,12 @@ class Trial:
         if stale:
             act.save_aside(self.register, aside)
             self.stats["stale_saves"] += 1
+            self.steps.append("stale copy taken")
         outcome = self.run_jobs(kill=rng.random() < self.options.kill_probability)
         if outcome.killed:
             self.run_jobs(kill=False)  # the next scheduled run finishes the work
         if stale:
+            self.steps.append("stale copy saved back")
             act.save_back(aside, self.register)
             aside.unlink()
             self.observe()
@@ -182,12 +190,14 @@ class Trial:
         self.lock = act.hold_open(self.register)
         act.save_aside(self.register, self.workspace.parent / f"{self.workspace.name}-held.xlsx")
         self.held_rounds = self.rng.randint(1, 2)
+        self.steps.append("held open")
 
     def end_hold(self, save: bool) -> None:
         """They close it, saving (what they opened) or not."""
         if self.lock is None:
             return
         held = self.workspace.parent / f"{self.workspace.name}-held.xlsx"
+        self.steps.append("closed, saved" if save else "closed, not saved")
         if save:
             act.save_back(held, self.register)
         held.unlink()
@@ -217,6 +227,7 @@ class Trial:
             records.append(record)
             self.ledger.responses[tag] = Response(tag, valid, canonical(instant))
         act.append_rows(self.register, "Form responses 1", records)
+        self.steps.append(f"pasted {count}")
 
     def web_form(self, server: FormServer, count: int) -> None:
         """Valid referrals sent through the local web form (kept in the journal, copied in later)."""
@@ -231,6 +242,7 @@ class Trial:
                 sent.add(tag)
             else:
                 self.errors.append("the web form did not accept a valid referral")
+        self.steps.append(f"web form {len(sent)}")
         if self.lock is None and sent:
             self._wait_for_copy(sent)
 
@@ -276,6 +288,7 @@ class Trial:
                 act.libreoffice_save(self.register, self.profile)
                 self.stats["libreoffice_saves"] += 1
             self.stats[f"action_{choice}"] += 1
+            self.steps.append(choice)
         except act.ActionError as problem:
             self.errors.append(str(problem))
 
@@ -384,6 +397,7 @@ class Trial:
                     "Meetings", (("Meeting", rng.choice(meetings)["Meeting"]),), {"Agreed start": "next week"}
                 )
         self.stats[f"correct_{kind.replace(' ', '_')}"] += 1
+        self.steps.append(f"correct {kind}")
 
     def type_in(self, tab: str, key: tuple[tuple[str, str], ...], values: dict[str, Any]) -> None:
         """Type values into a row and remember them as edits that must survive."""
@@ -431,6 +445,7 @@ class Trial:
             "problems": [{"kind": p.kind, "detail": p.detail} for p in self.problems[:25]],
             "error_lines": self.errors[:10],
             "seconds": round(time.monotonic() - started, 2),
+            **({"steps": self.steps} if self.options.trace else {}),
         }
 
 
