@@ -16,6 +16,7 @@ bounded, jittered exponential backoff that honours ``Retry-After``.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import random
 import threading
 import time
@@ -200,6 +201,40 @@ class SheetsWorkbook:
                 self._tables.update(fetched)
             source = {**self._tables, **fetched}
             return {t: Table(t, list(source[t].header), [row[:] for row in source[t].rows]) for t in tabs}
+
+    def read_values(self, tab: str, column: str) -> list[str]:
+        """One column's values as stored (a date-time as its serial number), in one ``values.get``.
+
+        The tab is fetched whole with ``valueRenderOption=UNFORMATTED_VALUE`` and
+        ``dateTimeRenderOption=SERIAL_NUMBER``, and its text cells are checked against the tab as this
+        session read it: two requests are not one snapshot, and rows a coordinator sorted in between
+        must never give one response another's instant. Rows Google Forms appended in between are
+        simply not returned (the next run reads them). Numbers come back as their text.
+        """
+        with self._lock:
+            shown = self.read([tab])[tab]
+            index = shown.index(column)
+            options: dict[str, Any] = {
+                "valueRenderOption": "UNFORMATTED_VALUE",
+                "dateTimeRenderOption": "SERIAL_NUMBER",
+            }
+            answer = self._call(
+                f"read the values of '{tab}'",
+                lambda: self.http.values_get(self.spreadsheet_id, a1.quote_tab(tab), params=options),
+            )
+            stored: list[list[Any]] = answer.get("values", [])[1:]
+            values = []
+            for number, row in enumerate(shown.rows):
+                raw = stored[number] if number < len(stored) else []
+                cells = itertools.zip_longest(raw[: len(row)], row, fillvalue="")
+                if any(isinstance(value, str) and value != text for value, text in cells):
+                    raise WorkbookError(
+                        f"The '{tab}' tab changed while it was being read (rows sorted, inserted or "
+                        "deleted). This run wrote nothing; the next run will read it again."
+                    )
+                value = raw[index] if index < len(raw) else ""
+                values.append(str(value).upper() if isinstance(value, bool) else str(value))
+            return values
 
     def held_open(self) -> HeldOpen | None:
         """Always None: people edit a Google spreadsheet live, beside the jobs, and no save undoes them."""
