@@ -106,7 +106,8 @@ def test_each_job_costs_the_same_few_requests_at_any_size(ctx: Context, fake: Fa
             )
         )
     assert counts[0] == counts[1], counts
-    assert all(n <= 6 for n in counts[0]), counts
+    # intake reads the Timestamp values unformatted as well: one request more than the other jobs may use
+    assert counts[0][0] <= 7 and all(n <= 6 for n in counts[0][1:]), counts
 
 
 def test_values_go_in_raw_and_never_become_formulas(ctx: Context, fake: FakeSheets) -> None:
