@@ -81,16 +81,16 @@ def parse_timestamp(text: str, locale: str = "en-GB") -> datetime:
 def serial_microseconds(serial: str | float) -> int:
     """A serial number of days as whole microseconds, snapped to the second or millisecond it means.
 
-    A serial carries no more precision than its digits: one written with few decimals (LibreOffice
-    writes 15 significant digits, so ``46082.4166666667`` for 10:00) or computed in floating point
-    is within one unit of its last digit (at least a microsecond) of the time it stands for. Within
-    that of a whole second it is that second, else of a whole millisecond (Google's precision) that
-    millisecond, else the nearest microsecond. The same text always gives the same answer.
+    Programs write a serial rounded to 15 significant digits (LibreOffice: ``46082.4166666667`` for
+    10:00, about 8 microseconds off) or as the shortest text that gives back its floating-point
+    value (Excel, Google: ``36526.08419`` is exactly 02:01:14.016). So a serial within one unit of
+    its 15th significant digit (at least a microsecond) of a whole second is that second, else of a
+    whole millisecond that millisecond, else it is the nearest microsecond. The same text always
+    gives the same answer.
     """
     number = Decimal(serial if isinstance(serial, str) else repr(serial))
     total = number * _MICROSECONDS_PER_DAY
-    exponent = number.as_tuple().exponent
-    unit = _MICROSECONDS_PER_DAY * Decimal(10) ** exponent if isinstance(exponent, int) else Decimal(0)
+    unit = _MICROSECONDS_PER_DAY * Decimal(10) ** (number.adjusted() - 14) if number else Decimal(0)
     slack = max(Decimal(1), unit)
     for step in (1_000_000, 1_000):
         nearest = (total / step).to_integral_value() * step

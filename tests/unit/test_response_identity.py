@@ -52,7 +52,7 @@ MOMENT = datetime(2026, 3, 10, 9, 5, 7, 123000)
         "2026-03-10T09:05:07.123",
         " 2026-03-10  09:05:07.123000 ",
         serial(MOMENT),  # Google's unformatted serial number
-        "46091.378554664",  # the same serial written with fewer digits
+        "46091.3785546644",  # the same serial to 15 significant digits, as LibreOffice writes it
     ],
 )
 def test_one_instant_written_any_unambiguous_way_is_one_id(value: str) -> None:
@@ -77,6 +77,8 @@ def test_a_whole_second_serial_is_that_second_however_many_digits_it_was_written
     for text in ("46082.4166666667", "46082.416666666664", serial(whole)):
         assert parse_instant(text) == whole
     assert serial_microseconds("0.5") == 43_200_000_000
+    # a short serial is not an imprecise one: this is exactly 02:01:14.016 on 1 January 2000
+    assert parse_instant("36526.08419") == datetime(2000, 1, 1, 2, 1, 14, 16000)
 
 
 @pytest.mark.parametrize(
