@@ -15,6 +15,9 @@ from hsb_sheets.adapters.calendar.base import Calendar
 from hsb_sheets.adapters.calendar.ics import IcsCalendar
 from hsb_sheets.adapters.forms.google import GoogleForms as GoogleFormsAdapter
 from hsb_sheets.adapters.google_auth_errors import Delegation
+from hsb_sheets.adapters.journal.base import Journal
+from hsb_sheets.adapters.journal.memory import MemoryJournal
+from hsb_sheets.adapters.journal.sqlite import SqliteJournal
 from hsb_sheets.adapters.lease.base import Lease
 from hsb_sheets.adapters.lease.file import FileLease
 from hsb_sheets.adapters.lease.workbook import WorkbookLease
@@ -44,6 +47,8 @@ def load_form(path: Path | None = None) -> FormDefinition:
         data = yaml.safe_load(source.read_text(encoding="utf-8"))
     except OSError as problem:
         raise FormDefinitionError(f"Cannot read the form definition {source}: {problem.strerror}.") from None
+    except UnicodeDecodeError:
+        raise FormDefinitionError(f"{source} is not UTF-8 text: save the form definition as UTF-8.") from None
     except yaml.YAMLError as problem:
         raise FormDefinitionError(f"The form definition {source} is not valid YAML: {problem}.") from None
     return parse_form_definition(data)
@@ -111,11 +116,18 @@ def google_credentials(key_file: str, delegated_user: str, scopes: Sequence[str]
         raise ConfigError(
             "No service-account key: set key_file in hsb-sheets.toml or GOOGLE_APPLICATION_CREDENTIALS."
         )
+    named_by = "key_file in hsb-sheets.toml" if key_file else "GOOGLE_APPLICATION_CREDENTIALS"
     try:
         credentials = service_account.Credentials.from_service_account_file(path, scopes=list(scopes))
     except FileNotFoundError:
-        raise ConfigError(f"The service-account key file {path} does not exist.") from None
-    except (ValueError, KeyError):
+        raise ConfigError(f"The service-account key file {path} does not exist ({named_by}).") from None
+    except IsADirectoryError:
+        raise ConfigError(
+            f"The service-account key file {path} is a folder: name the JSON key file itself ({named_by})."
+        ) from None
+    except OSError as problem:
+        raise ConfigError(f"Cannot read the service-account key file {path}: {problem.strerror}.") from None
+    except (ValueError, KeyError):  # not JSON (or not UTF-8), or JSON without a key's fields
         raise ConfigError(f"{path} is not a service-account key file (download a JSON key).") from None
     scoped: Credentials = credentials.with_subject(delegated_user) if delegated_user else credentials
     return scoped
@@ -161,6 +173,14 @@ def build_lease(settings: Settings, workbook: Workbook, clock: Callable[[], date
     return FileLease(settings.resolve(".hsb-state/run.lock"))
 
 
+def build_journal(settings: Settings) -> Journal:
+    """The journal beside a local register (made on first use); Google's protected tabs play its part."""
+    if settings.workbook.backend == "google":
+        return MemoryJournal()
+    return SqliteJournal(settings.resolve(JOURNAL_FILE))
+
+
+JOURNAL_FILE = ".hsb-state/journal.sqlite3"
 FORM_STATE = ".hsb-state/google-form.json"
 
 
@@ -201,6 +221,7 @@ def build_context(
     mailer: Mailer | None = None,
     calendar: Calendar | None = None,
     clock: Callable[[], datetime] | None = None,
+    journal: Journal | None = None,
 ) -> Context:
     """Wire a Context from settings; tests pass fakes for any port."""
     service = settings.service
@@ -228,4 +249,5 @@ def build_context(
         clock=clock,
         pull_responses=pull,
         register_id=settings.workbook.spreadsheet_id if settings.workbook.backend == "google" else "",
+        journal=journal if journal is not None else build_journal(settings),
     )

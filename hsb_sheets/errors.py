@@ -13,7 +13,7 @@ class ConfigError(HsbError):
 
 
 class FormDefinitionError(HsbError):
-    """config/referral_form.yaml does not describe a usable form."""
+    """hsb_sheets/config/referral_form.yaml does not describe a usable form."""
 
 
 class FormMismatchError(HsbError):

@@ -16,6 +16,7 @@ from hsb_sheets.config import Settings
 from hsb_sheets.domain.facts import FactKind, fact_catalogue
 from hsb_sheets.domain.form import FormDefinition
 from hsb_sheets.domain.rules import RuleTable, parse_rule_table
+from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.rule_source import read_rule_csv
 
@@ -35,7 +36,7 @@ def catalogue(form: FormDefinition) -> dict[str, FactKind]:
 
 @pytest.fixture(scope="session")
 def rules_csv() -> tuple[list[str], list[list[str]]]:
-    return read_rule_csv(ROOT / "config" / "routing_rules.csv")
+    return read_rule_csv(shipped("config/routing_rules.csv"))
 
 
 @pytest.fixture(scope="session")

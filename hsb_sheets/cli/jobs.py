@@ -22,7 +22,10 @@ from hsb_sheets.services.status import read_status
 @click.option("--dry-run", is_flag=True, help="Show what would be written and sent; change nothing.")
 @click.pass_obj
 def run(state: AppState, job_names: tuple[str, ...], once: bool, dry_run: bool) -> None:
-    """Run jobs once (all of them unless --job is given), holding the run lease."""
+    """Run jobs once (all of them unless --job is given), holding the run lease.
+
+    A job that fails does not stop the others; the exit status is then 1, naming each failed job.
+    """
     if once and job_names:
         raise click.UsageError("--once runs every job; leave out --job, or leave out --once.")
     run_jobs(state.context(), job_names, dry_run=dry_run, watcher=Printer(spinner=True))
@@ -40,7 +43,7 @@ def worker(state: AppState) -> None:
 @click.command()
 @click.pass_obj
 def status(state: AppState) -> None:
-    """The last run of each job, and anything waiting for a person."""
+    """The last run of each job, and anything failing or waiting for a person (exit status 0: a report)."""
     report = read_status(state.context())
     table = Table(title="Jobs")
     for column in ("Job", "Last run", "Outcome", "Seconds", "Counts"):

@@ -21,7 +21,7 @@ def rules() -> None:
     "--examples",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help=f"Worked examples CSV (default: {EXAMPLES_FILE}).",
+    help=f"Worked examples CSV (default: the shipped hsb_sheets/{EXAMPLES_FILE}).",
 )
 @click.pass_obj
 def check(state: AppState, examples: Path | None) -> None:

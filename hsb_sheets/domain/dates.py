@@ -18,7 +18,7 @@ LOCALES = ("en-GB", "en-US")
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _SLASHED = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
 _SERIAL = re.compile(r"\d{1,6}(?:\.\d+)?")
-_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?")
+_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?")
 _ISO_MOMENT = re.compile(
     r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?"
 )
@@ -58,7 +58,11 @@ def parse_date(text: str, locale: str = "en-GB") -> date:
 
 
 def parse_timestamp(text: str, locale: str = "en-GB") -> datetime:
-    """Parse a form timestamp (a date, optionally followed by a time) as a naive local datetime."""
+    """Parse a form timestamp (a date, optionally followed by a time) as a naive local datetime.
+
+    Fractions of a second are kept to the microsecond (``2026-12-01 14:03:07.123456``, as the local
+    web form writes it; further digits are dropped). An ISO timestamp reads the same in every locale.
+    """
     value = text.strip().replace("T", " ")
     if _SERIAL.fullmatch(value):
         serial = float(value)
@@ -75,7 +79,8 @@ def parse_timestamp(text: str, locale: str = "en-GB") -> datetime:
     hour, minute, second = int(m[1]), int(m[2]), int(m[3] or 0)
     if hour > 23 or minute > 59 or second > 59:
         raise DateFormatError("has an impossible time")
-    return datetime.combine(day, time(hour, minute, second))
+    microsecond = int((m[4] or "")[:6].ljust(6, "0"))
+    return datetime.combine(day, time(hour, minute, second, microsecond))
 
 
 def serial_microseconds(serial: str | float) -> int:

@@ -1,6 +1,7 @@
 """The referral form definition: fields, their types, choices and rules.
 
-Built from the parsed contents of ``config/referral_form.yaml``; reading the file is the caller's job.
+Built from the parsed contents of ``hsb_sheets/config/referral_form.yaml``; reading the file is the
+caller's job.
 """
 
 from __future__ import annotations

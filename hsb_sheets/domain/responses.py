@@ -80,7 +80,7 @@ def map_columns(form: FormDefinition, header: Sequence[str], *, timestamp_requir
         problems.append("questions with two columns: " + "; ".join(f"'{r}'" for r in repeated))
     if problems:
         raise FormMismatchError(
-            "The responses no longer match config/referral_form.yaml: "
+            "The responses no longer match hsb_sheets/config/referral_form.yaml: "
             + "; and ".join(problems)
             + ". Update the form definition (or the form) so they agree; nothing was written."
         )

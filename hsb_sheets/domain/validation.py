@@ -29,7 +29,12 @@ from hsb_sheets.domain.form import (
 Answer = str | date | tuple[str, ...]
 
 _UK_POSTCODE = re.compile(r"(GIR ?0AA|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})")
-_PHONE_JUNK = re.compile(r"[\s().-]")
+# DESIGN section 3: a UK number is 8 to 11 digits starting 0, or +44 then 9 or 10 digits; spaces,
+# brackets and hyphens may stand anywhere. "+44 (0)1632 ..." writes the dropped trunk 0 in brackets.
+_PHONE_SEPARATORS = re.compile(r"[\s()-]")
+_PHONE_TRUNK_ZERO = re.compile(r"^\s*\(?\+44\)?[\s-]*\(0\)")
+_UK_NATIONAL = re.compile(r"0[0-9]{7,10}")
+_UK_INTERNATIONAL = re.compile(r"\+44[0-9]{9,10}")
 
 
 @dataclass(frozen=True)
@@ -79,12 +84,8 @@ def is_valid_email(address: str) -> bool:
 
 
 def _uk_phone_ok(text: str) -> bool:
-    digits = _PHONE_JUNK.sub("", text.replace("(0)", ""))
-    if digits.startswith("+44"):
-        digits = "0" + digits[3:]
-    elif digits.startswith("0044"):
-        digits = "0" + digits[4:]
-    return digits.isdigit() and digits.startswith("0") and len(digits) in (10, 11)
+    compact = _PHONE_SEPARATORS.sub("", _PHONE_TRUNK_ZERO.sub("+44", text))
+    return bool(_UK_NATIONAL.fullmatch(compact) or _UK_INTERNATIONAL.fullmatch(compact))
 
 
 def _normalise_choice(f: FormField, text: str) -> str | None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from hsb_sheets.adapters.calendar.base import Calendar
+from hsb_sheets.adapters.journal.base import Journal
+from hsb_sheets.adapters.journal.memory import MemoryJournal
 from hsb_sheets.adapters.lease.base import Lease
 from hsb_sheets.adapters.mail.base import Mailer
 from hsb_sheets.adapters.workbook.base import Workbook
@@ -31,6 +33,7 @@ class Context:
     clock: Callable[[], datetime]
     pull_responses: Callable[[Context], int] | None = None  # set when intake reads the Forms API
     register_id: str = ""  # the register's identity in event ids: the spreadsheet id on Google, else blank
+    journal: Journal = field(default_factory=MemoryJournal)  # local: the SQLite file beside the register
 
     def now(self) -> datetime:
         """The local time now, naive, in the service's time zone."""

@@ -1,7 +1,7 @@
 """Publishing the referral form to Google Forms, and (optionally) pulling its responses by API.
 
 The form's id and the item each field was published as are kept in ``.hsb-state/google-form.json``
-so that a changed config/referral_form.yaml updates the same form, question by question.
+so that a changed hsb_sheets/config/referral_form.yaml updates the same form, question by question.
 """
 
 from __future__ import annotations

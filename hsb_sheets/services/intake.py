@@ -28,6 +28,7 @@ from hsb_sheets.services.notifications import DeliveryReport, deliver_pending, q
 from hsb_sheets.services.policy import read_policy
 from hsb_sheets.services.reports import delivery_counts
 from hsb_sheets.services.rule_source import rules_from_tab
+from hsb_sheets.services.submissions import copy_submissions
 
 JOB = "intake"
 
@@ -123,6 +124,7 @@ def run_intake(
     every decision is made, before the first write.
     """
     started = time.monotonic()
+    copy_submissions(ctx, None if dry_run else ctx.journal)  # the web form's, into Form responses 1
     with ctx.workbook.session():
         tables = ctx.workbook.read(
             [FORM_RESPONSES, REFERRALS, INTAKE_ISSUES, ROUTING_RULES, SETTINGS, AUDIT_LOG]
@@ -131,7 +133,7 @@ def run_intake(
         table = rules_from_tab(ctx.form, tables[ROUTING_RULES])
         responses_tab, referrals, issues = tables[FORM_RESPONSES], tables[REFERRALS], tables[INTAKE_ISSUES]
         columns = map_columns(ctx.form, responses_tab.header, timestamp_required=True)
-        # The Timestamp's values, not its display, identify responses (on Google: one more request).
+        # The Timestamp's values, not its display, identify responses (on Google: read with the tab).
         stamps = (
             ctx.workbook.read_values(FORM_RESPONSES, responses_tab.header[columns.timestamp])
             if responses_tab.rows and columns.timestamp is not None

@@ -3,10 +3,11 @@
 Each run reads the tabs and plans a step for every meeting (:mod:`meetings_plan`): a new Meetings row
 for each case whose decision has a meeting, an invitation at the agreed start or the earliest time
 every invitee is free, a move or cancellation a coordinator typed in the sheet, or "Needs
-scheduling" with the reason. Then it executes the plan (the calendar calls), records what the
-calendar answered in one write batch, writes the register once and tells coordinators. A crash
-between the calendar calls and the write is healed on the next run, because the event id is
-derived from the case and meeting number.
+scheduling" with the reason. Then it records on each row the invitation it is about to send (one
+register write, made only when there is something to send), makes the calendar calls with exactly
+those values, records what the calendar answered in one write batch, writes the register and tells
+coordinators. A run stopped anywhere in between resends, on the next run, exactly what the rows
+record (:mod:`meetings_cells`), so attendees always hold what the register says.
 """
 
 from __future__ import annotations
@@ -34,15 +35,19 @@ from hsb_sheets.domain.tabs import (
 )
 from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
+from hsb_sheets.services.meetings_cells import CANCELLATION, INVITATION, UPDATE, pending_marker
 from hsb_sheets.services.meetings_plan import (
     CANCELLATION_SENT,
     CalendarStep,
+    Cancel,
     Invite,
     Move,
     NeedsScheduling,
     Planner,
+    Refuse,
     RowPlan,
     SetValues,
+    Skip,
     Wait,
 )
 from hsb_sheets.services.notifications import SENT, DeliveryReport, deliver_pending, queue_key
@@ -64,6 +69,7 @@ class MeetingsReport:
     cancelled: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
     invitations: list[str] = field(default_factory=list)  # Outbox keys of invitations the calendar sent
+    problems: list[str] = field(default_factory=list)  # rows with a cell the job cannot use
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     planned: WriteBatch = field(default_factory=WriteBatch)
     dry_run: bool = False
@@ -106,34 +112,82 @@ def _call(calendar: Calendar, step: CalendarStep, dry_run: bool) -> Answer:
 
 
 class _Recorder:
-    """Turns each planned step and the calendar's answer into register values, audit lines and Outbox rows."""
+    """Turns each planned step and the calendar's answer into register values, audit lines and Outbox rows.
+
+    ``before`` is the write made ahead of the calendar calls (the invitations about to be sent);
+    ``batch`` is the write after them (what the calendar answered, and every other row's values).
+    """
 
     def __init__(self, planner: Planner, outbox_keys: set[str], report: MeetingsReport) -> None:
         self.planner = planner
         self.outbox_keys = outbox_keys
         self.report = report
+        self.before = WriteBatch()
         self.batch = WriteBatch()
+        self.recorded: dict[str, dict[str, str]] = {}  # rows as the write before the calls left them
         self.now = planner.now.replace(tzinfo=None)
+
+    def record_before(self, plan: RowPlan) -> None:
+        """Write onto the row the invitation about to be sent, unless it already records it."""
+        step, row = plan.step, plan.row
+        if not isinstance(step, CalendarStep) or step.resend:
+            return
+        values = self.pending(row, step)
+        meeting = row[MeetingsTab.MEETING]
+        self.recorded[meeting] = {**row, **values}
+        if plan.new:
+            self.created(self.before, self.recorded[meeting])
+            return
+        self.before.updates.append(Update(MEETINGS, MeetingsTab.MEETING, meeting, values))
+
+    def pending(self, row: Mapping[str, str], step: CalendarStep) -> dict[str, str]:
+        """The cells that say exactly what is about to be sent, and that it is not yet confirmed."""
+        shown, event = self.planner.shown, step.event
+        minutes = str(int((event.end - event.start).total_seconds() // 60))
+        values = {MeetingsTab.SEQUENCE: str(event.sequence)}
+        if isinstance(step, Cancel):
+            kind = CANCELLATION
+        else:
+            kind = INVITATION if isinstance(step, Invite) else UPDATE
+            values |= {MeetingsTab.EVENT_START: shown(event.start), MeetingsTab.DURATION: minutes}
+        if isinstance(step, Invite):
+            values |= {
+                MeetingsTab.EVENT_ID: event.event_id,
+                MeetingsTab.PROPOSED_START: shown(step.proposed),
+                MeetingsTab.ATTENDEES: ", ".join(event.attendees),
+            }
+        values[MeetingsTab.LAST_SENT] = pending_marker(kind, shown(self.planner.now))
+        return {k: v for k, v in values.items() if row.get(k, "") != v}
 
     def record(self, plan: RowPlan, answer: Answer | None) -> None:
         """The row's writes: a new Meetings row, or an update of the values that changed."""
-        row = plan.row
-        values = self.values(plan, answer)
-        if plan.new:
-            added = {**row, **values}
-            self.report.created.append(added[MeetingsTab.MEETING])
-            self.batch.appends.append(Append(MEETINGS, added))
-            self.audit("meeting requested", added[MeetingsTab.CASE_ID], added[MeetingsTab.MEETING])
+        meeting = plan.row[MeetingsTab.MEETING]
+        row = self.recorded.get(meeting, plan.row)
+        values = self.values(plan, row, answer)
+        if plan.new and meeting not in self.recorded:
+            self.created(self.batch, {**row, **values})
             return
         changed = {k: v for k, v in values.items() if row.get(k, "") != v}
         if changed:
-            self.batch.updates.append(
-                Update(MEETINGS, MeetingsTab.MEETING, row[MeetingsTab.MEETING], changed)
-            )
+            self.batch.updates.append(Update(MEETINGS, MeetingsTab.MEETING, meeting, changed))
 
-    def values(self, plan: RowPlan, answer: Answer | None) -> dict[str, str]:
+    def created(self, batch: WriteBatch, added: dict[str, str]) -> None:
+        """A new Meetings row, audited."""
+        self.report.created.append(added[MeetingsTab.MEETING])
+        batch.appends.append(Append(MEETINGS, added))
+        batch.appends.append(
+            audit(
+                self.now,
+                JOB,
+                "meeting requested",
+                added[MeetingsTab.CASE_ID],
+                detail=added[MeetingsTab.MEETING],
+            )
+        )
+
+    def values(self, plan: RowPlan, row: Mapping[str, str], answer: Answer | None) -> dict[str, str]:
         """The row's new values after its step; audit lines and Outbox rows go to the batch."""
-        row, step = plan.row, plan.step
+        step = plan.step
         if isinstance(step, NeedsScheduling):
             return self.needs(row, step.area, step.reason)
         if isinstance(step, Wait):
@@ -142,6 +196,8 @@ class _Recorder:
             return {}
         if isinstance(step, SetValues):
             return dict(step.values)
+        if isinstance(step, Refuse | Skip):
+            return self.refused(row, step)
         if step is None or answer is None:
             return {}
         if isinstance(answer, CalendarError):
@@ -151,6 +207,27 @@ class _Recorder:
         if isinstance(step, Move):
             return self.moved(row, answer)
         return self.cancelled(row, answer)
+
+    def refused(self, row: Mapping[str, str], step: Refuse | Skip) -> dict[str, str]:
+        """A cell the job cannot use: its reason on the row and in the audit log, once."""
+        if isinstance(step, Skip):
+            if step.problem not in self.report.problems:  # once for all the rows that share it
+                self.report.problems.append(step.problem)
+            return {}
+        self.report.problems.append(f"{row[MeetingsTab.MEETING]}: {step.reason}")
+        if step.reason == row.get(MeetingsTab.REASON, ""):
+            return {}
+        self.audit(
+            "meeting cell unreadable",
+            row.get(MeetingsTab.CASE_ID, ""),
+            f"{row[MeetingsTab.MEETING]}: {step.reason}",
+        )
+        return {MeetingsTab.REASON: step.reason}
+
+    def status(self, row: Mapping[str, str], status: str) -> dict[str, str]:
+        """A job's status for the row, unless a coordinator has since made it Cancelled or Held."""
+        ours = ("", NEEDS_SCHEDULING, INVITED, RESCHEDULED)
+        return {MeetingsTab.STATUS: status} if row.get(MeetingsTab.STATUS, "") in ours else {}
 
     def invited(self, row: Mapping[str, str], step: Invite, event: MeetingEvent) -> dict[str, str]:
         """The calendar made the event (or held it already, from a crashed run)."""
@@ -163,10 +240,10 @@ class _Recorder:
             f"{row[MeetingsTab.MEETING]} at {shown(event.start)}",
         )
         return {
-            MeetingsTab.STATUS: INVITED,
+            **self.status(row, INVITED),
             MeetingsTab.PROPOSED_START: shown(step.proposed),
             MeetingsTab.EVENT_START: shown(event.start),
-            MeetingsTab.ATTENDEES: ", ".join(step.event.attendees),
+            MeetingsTab.ATTENDEES: ", ".join(event.attendees),
             MeetingsTab.EVENT_ID: event.event_id,
             MeetingsTab.SEQUENCE: str(event.sequence),
             MeetingsTab.LAST_SENT: shown(self.planner.now),
@@ -184,7 +261,7 @@ class _Recorder:
             f"{row[MeetingsTab.MEETING]} to {shown(event.start)}",
         )
         return {
-            MeetingsTab.STATUS: RESCHEDULED,
+            **self.status(row, RESCHEDULED),
             MeetingsTab.EVENT_START: shown(event.start),
             MeetingsTab.SEQUENCE: str(event.sequence),
             MeetingsTab.LAST_SENT: shown(self.planner.now),
@@ -202,10 +279,13 @@ class _Recorder:
         }
 
     def failed(self, row: Mapping[str, str], step: CalendarStep, problem: CalendarError) -> dict[str, str]:
-        """A refused invitation needs scheduling; anything else waits for the next run."""
+        """A refused invitation needs scheduling afresh; anything else stays recorded and is resent."""
         if isinstance(step, Invite):
             if not problem.transient:
-                return self.needs(row, step.area, f"the calendar refused the invitation: {problem}")
+                # Nothing went: forget the recorded invitation so that the meeting is scheduled again.
+                forget = (MeetingsTab.EVENT_ID, MeetingsTab.EVENT_START, MeetingsTab.ATTENDEES)
+                cleared = {column: "" for column in (*forget, MeetingsTab.SEQUENCE, MeetingsTab.LAST_SENT)}
+                return cleared | self.needs(row, step.area, f"the calendar refused the invitation: {problem}")
             self.report.waiting.append(row[MeetingsTab.MEETING])
             return {}
         self.report.waiting.append(row[MeetingsTab.MEETING])
@@ -223,7 +303,7 @@ class _Recorder:
                 if str(key) not in self.outbox_keys:
                     self.batch.appends.append(queue_key(key, case_id, "coordinator", contact.email, self.now))
             self.audit("meeting needs scheduling", case_id, f"{meeting}: {reason}")
-        return {MeetingsTab.STATUS: NEEDS_SCHEDULING, MeetingsTab.REASON: reason}
+        return {**self.status(row, NEEDS_SCHEDULING), MeetingsTab.REASON: reason}
 
     def record_invite(self, row: Mapping[str, str], event: MeetingEvent, method: str) -> None:
         """An Outbox line for an invitation the calendar sent (the ledger of what went out)."""
@@ -257,7 +337,11 @@ class _Recorder:
 def run_meetings(
     ctx: Context, *, dry_run: bool = False, sleep: Callable[[float], None] = time.sleep
 ) -> MeetingsReport:
-    """Plan every meeting, make the calendar calls, write the register once, then tell coordinators."""
+    """Plan every meeting, record the invitations, make the calendar calls, record what they did, notify.
+
+    A run with invitations to send writes the register twice: once before the calendar calls
+    (what is about to be sent) and once after (what was sent); a run with none writes once.
+    """
     started = time.monotonic()
     with ctx.workbook.session():
         tables = ctx.workbook.read([REFERRALS, MEETINGS, DIRECTORY, SETTINGS, OUTBOX])
@@ -267,9 +351,14 @@ def run_meetings(
             r[ReferralsTab.CASE_ID]: r for r in tables[REFERRALS].records() if r.get(ReferralsTab.CASE_ID)
         }
         plans = planner.plan(referrals, tables[MEETINGS].records())
-        answers = execute(ctx.calendar, plans, dry_run)
         report = MeetingsReport(dry_run=dry_run)
         recorder = _Recorder(planner, {key for key in tables[OUTBOX].column(OutboxTab.KEY) if key}, report)
+        if not dry_run:
+            for plan in plans:
+                recorder.record_before(plan)
+            if recorder.before:
+                ctx.workbook.write(recorder.before)  # before any calendar call: what is about to be sent
+        answers = execute(ctx.calendar, plans, dry_run)
         for plan, answer in zip(plans, answers, strict=True):
             recorder.record(plan, answer)
         report.planned = recorder.batch

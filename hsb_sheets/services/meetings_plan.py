@@ -1,18 +1,22 @@
 """The meetings job's plan: for each Meetings row, what the calendar is to be asked, decided up front.
 
 Planning reads the tabs and asks the calendar only who is busy. Each row gets one step: invite
-(make the event), move it to a coordinator's agreed start, cancel it, mark it Needs scheduling,
-wait for a calendar that could not be asked, or only correct a register value. A slot the plan
-chooses is held in the busy index at once, so later rows in the same run do not clash with it.
+(make the event), move it to a coordinator's agreed start, cancel it, resend an invitation the row
+recorded but a stopped run never confirmed (:mod:`meetings_cells`), mark it Needs scheduling, wait
+for a calendar that could not be asked, refuse a cell it cannot use (a reason on the row), or only
+correct a register value. A slot the plan chooses is held in the busy index at once, so later rows
+in the same run do not clash with it. No row stops the plan: each bad cell stays on its row.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hsb_sheets.adapters.calendar.base import CalendarError, MeetingEvent
+from hsb_sheets.domain.cells import CellProblem, echo, read_date_time
 from hsb_sheets.domain.dates import DateFormatError, parse_timestamp
 from hsb_sheets.domain.directory import Directory, resolve_invitees
 from hsb_sheets.domain.meetings import (
@@ -21,27 +25,41 @@ from hsb_sheets.domain.meetings import (
     NEEDS_SCHEDULING,
     RESCHEDULED,
     event_id,
-    label,
     meeting_reference,
 )
 from hsb_sheets.domain.slots import BusyIndex, SlotRequest, book, find_slot
 from hsb_sheets.domain.tabs import MeetingsTab, ReferralsTab
 from hsb_sheets.domain.working_days import WorkingCalendar
 from hsb_sheets.services.context import Context
+from hsb_sheets.services.meetings_cells import (
+    BLANK_CASE,
+    INVITATION,
+    UPDATE,
+    case_of,
+    duration,
+    is_unreadable_reason,
+    meeting_number,
+    pending_kind,
+    sequence,
+)
+from hsb_sheets.services.messages import invite_text
 from hsb_sheets.services.policy import Policy
 
 CANCELLATION_SENT = "Cancellation sent"
-AGREED_START_UNREADABLE = "'Agreed start' is not a date and time (use DD/MM/YYYY HH:MM)"
 
 
 @dataclass(frozen=True)
 class Invite:
-    """Make the event and invite its attendees; ``proposed`` is the start the plan chose."""
+    """Make the event and invite its attendees; ``proposed`` is the start the plan chose.
+
+    ``resend`` marks an invitation the row already records as pending: it is sent as recorded.
+    """
 
     event: MeetingEvent
     proposed: datetime
     area: str
     unknown: tuple[str, ...] = ()  # invitees whose free/busy the calendar could not read
+    resend: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,13 +67,15 @@ class Move:
     """Move an invited meeting to a coordinator's agreed start (one revision later)."""
 
     event: MeetingEvent
+    resend: bool = False
 
 
 @dataclass(frozen=True)
 class Cancel:
-    """Tell the attendees that a coordinator cancelled the meeting."""
+    """Tell the attendees that a coordinator cancelled the meeting (one revision later)."""
 
     event: MeetingEvent
+    resend: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,8 +101,22 @@ class SetValues:
     values: Mapping[str, str]
 
 
+@dataclass(frozen=True)
+class Refuse:
+    """A cell the job cannot use: the reason goes on the row (and the audit log) once; nothing is sent."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A row no write can address (its Meeting reference is blank or on two rows): reported only."""
+
+    problem: str
+
+
 CalendarStep = Invite | Move | Cancel
-Step = Invite | Move | Cancel | NeedsScheduling | Wait | SetValues | None
+Step = Invite | Move | Cancel | NeedsScheduling | Wait | SetValues | Refuse | Skip | None
 
 
 @dataclass(frozen=True)
@@ -115,37 +149,43 @@ class Planner:
         self.lead = ctx.form.field("lead_professional_email").column
 
     def local_time(self, text: str) -> datetime | None:
-        """A time typed in the sheet (en-GB or ISO), in the service's time zone."""
+        """A time the job wrote in the sheet (en-GB or ISO), in the service's time zone."""
         try:
             return parse_timestamp(text, self.policy.date_locale).replace(tzinfo=self.ctx.timezone)
         except DateFormatError:
             return None
+
+    def agreed_start(self, row: Mapping[str, str]) -> datetime | None:
+        """A coordinator's agreed start; CellProblem if it is unreadable or no plausible time."""
+        agreed = read_date_time(
+            MeetingsTab.AGREED_START, row.get(MeetingsTab.AGREED_START, ""), self.policy.date_locale
+        )
+        return None if agreed is None else agreed.replace(tzinfo=self.ctx.timezone)
+
+    def minutes(self, row: Mapping[str, str]) -> timedelta:
+        """The row's meeting length (Duration, else the Settings default); CellProblem if unreadable."""
+        return timedelta(minutes=duration(row, self.policy.meeting_minutes))
 
     def shown(self, moment: datetime) -> str:
         """A time as the Meetings tab shows it."""
         return moment.astimezone(self.ctx.timezone).strftime("%Y-%m-%d %H:%M")
 
     def event(
-        self, row: Mapping[str, str], start: datetime, attendees: tuple[str, ...], sequence: int
+        self, row: Mapping[str, str], start: datetime, attendees: tuple[str, ...], revision: int
     ) -> MeetingEvent:
         """The invitation: the case id, meeting type, time and register link. Nothing about the child."""
-        context = {
-            "label": label(row[MeetingsTab.TYPE]),
-            "case_id": row[MeetingsTab.CASE_ID],
-            "when": start.astimezone(self.ctx.timezone).strftime("%A %d %B %Y, %H:%M"),
-            "register_link": self.policy.register_link,
-            "service_name": self.policy.service_name,
-        }
-        number = int(row[MeetingsTab.MEETING].rsplit("-", 1)[1])
+        summary, description = invite_text(self.ctx, self.policy, row, start)
+        made = row.get(MeetingsTab.EVENT_ID) or event_id(
+            row[MeetingsTab.CASE_ID], meeting_number(row), self.ctx.register_id or self.policy.register_id
+        )
         return MeetingEvent(
-            event_id=row.get(MeetingsTab.EVENT_ID)
-            or event_id(row[MeetingsTab.CASE_ID], number, self.ctx.register_id or self.policy.register_id),
-            summary=self.ctx.templates.render("invite/summary.j2", **context).strip(),
-            description=self.ctx.templates.render("invite/description.j2", **context),
+            event_id=made,
+            summary=summary,
+            description=description,
             start=start,
-            end=start + self.length,
+            end=start + self.minutes(row),
             attendees=attendees,
-            sequence=sequence,
+            sequence=revision,
         )
 
     def plan(
@@ -154,23 +194,60 @@ class Planner:
         """A step for each case needing its first meeting, then for each row of the Meetings tab."""
         rows = list(meetings)
         for row in rows:  # every booked meeting makes its attendees busy
-            start = self.local_time(row.get(MeetingsTab.EVENT_START, ""))
-            if start is not None and row.get(MeetingsTab.STATUS) != CANCELLED:
-                book(self.busy, split_list(row.get(MeetingsTab.ATTENDEES, "")), start, self.length)
-        have = {row[MeetingsTab.CASE_ID] for row in rows}
+            self.book_row(row)
+        have = {case_of(row) for row in rows}
         plans: list[RowPlan] = []
         for case_id, referral in referrals.items():
             if referral.get(ReferralsTab.MEETING) and case_id not in have:
                 new = self.new_row(case_id, referral)
-                plans.append(RowPlan(new, _schedule(self, new, referral), new=True))
+                plans.append(RowPlan(new, self.step(new, referrals), new=True))
+        references = Counter(row.get(MeetingsTab.MEETING, "").strip() for row in rows)
         for row in rows:
-            if row.get(MeetingsTab.STATUS, "") in ("", NEEDS_SCHEDULING) and not row.get(
-                MeetingsTab.EVENT_ID
-            ):
-                plans.append(RowPlan(row, _schedule(self, row, referrals.get(row[MeetingsTab.CASE_ID]))))
-            else:
-                plans.append(RowPlan(row, _follow_sheet(self, row)))
+            reference = row.get(MeetingsTab.MEETING, "").strip()
+            if not reference or references[reference] > 1:
+                problem = (
+                    f"Meeting '{echo(reference)}' is on {references[reference]} rows: give each its own"
+                    if reference
+                    else "a Meetings row has no Meeting reference"
+                )
+                plans.append(RowPlan(row, Skip(problem)))
+                continue
+            plans.append(RowPlan(row, self.step(row, referrals)))
         return plans
+
+    def book_row(self, row: Mapping[str, str]) -> None:
+        """Hold a booked meeting's time for its attendees (a row that cannot be read holds nothing)."""
+        start = self.local_time(row.get(MeetingsTab.EVENT_START, ""))
+        if start is None or row.get(MeetingsTab.STATUS) == CANCELLED:
+            return
+        try:
+            length = self.minutes(row)
+        except CellProblem:
+            length = self.length
+        book(self.busy, split_list(row.get(MeetingsTab.ATTENDEES, "")), start, length)
+
+    def step(self, row: Mapping[str, str], referrals: Mapping[str, Mapping[str, str]]) -> Step:
+        """The row's step; a cell that cannot be used gives the row its reason instead."""
+        referral = referrals.get(row.get(MeetingsTab.CASE_ID, "").strip())
+        scheduling = row.get(MeetingsTab.STATUS, "") in ("", NEEDS_SCHEDULING) and not row.get(
+            MeetingsTab.EVENT_ID
+        )
+        try:
+            if not row.get(MeetingsTab.CASE_ID, "").strip():
+                raise CellProblem(BLANK_CASE)
+            kind = pending_kind(row)
+            if kind is not None:
+                return _resend(self, row, kind, referral)
+            if scheduling:
+                return _schedule(self, row, referral)
+            return _follow_sheet(self, row)
+        except CellProblem as problem:
+            reason = problem.reason
+        except (ValueError, ArithmeticError, LookupError) as problem:  # one row never stops the job
+            reason = f"Cannot read this row ({type(problem).__name__}): check its cells"
+        if scheduling and referral is not None:
+            return NeedsScheduling(referral.get(self.area, ""), reason)
+        return Refuse(reason)
 
     def new_row(self, case_id: str, referral: Mapping[str, str]) -> dict[str, str]:
         """The Meetings row for a case's first meeting, before it is scheduled."""
@@ -188,6 +265,7 @@ def _schedule(planner: Planner, row: Mapping[str, str], referral: Mapping[str, s
     """Resolve the invitees and take the agreed start or the earliest time they are all free."""
     if referral is None:
         return NeedsScheduling("", "the case is no longer on the Referrals tab")
+    meeting_number(row)  # a reference without its number cannot name the event
     area = referral.get(planner.area, "")
     invitees = resolve_invitees(
         split_list(row.get(MeetingsTab.INVITEES, "")),
@@ -199,24 +277,30 @@ def _schedule(planner: Planner, row: Mapping[str, str], referral: Mapping[str, s
     if invitees.reasons:
         return NeedsScheduling(area, "; ".join(invitees.reasons))
     attendees = invitees.addresses
+    length = planner.minutes(row)
     unknown: list[str] = []
-    start = _start(planner, row, attendees, area, unknown)
+    start = _start(planner, row, attendees, area, length, unknown)
     if not isinstance(start, datetime):
         return start
-    book(planner.busy, attendees, start, planner.length)
-    return Invite(planner.event(row, start, attendees, 0), start, area, tuple(unknown))
+    book(planner.busy, attendees, start, length)
+    return Invite(planner.event(row, start, attendees, 0), start, area, unknown=tuple(unknown))
 
 
 def _start(
-    planner: Planner, row: Mapping[str, str], attendees: tuple[str, ...], area: str, unknown: list[str]
+    planner: Planner,
+    row: Mapping[str, str],
+    attendees: tuple[str, ...],
+    area: str,
+    length: timedelta,
+    unknown: list[str],
 ) -> datetime | NeedsScheduling | Wait:
     """A coordinator's agreed start, else the first slot in the window when every invitee is free.
 
     Invitees whose free/busy the calendar could not read are added to ``unknown``.
     """
-    if row.get(MeetingsTab.AGREED_START, "").strip():
-        agreed = planner.local_time(row[MeetingsTab.AGREED_START])
-        return agreed if agreed is not None else NeedsScheduling(area, AGREED_START_UNREADABLE)
+    agreed = planner.agreed_start(row)
+    if agreed is not None:
+        return agreed
     policy = planner.policy
     window = (
         policy.strategy_window if row[MeetingsTab.TYPE] == "strategy_discussion" else policy.planning_window
@@ -232,9 +316,7 @@ def _start(
                 planner.busy.add(address, busy_start, busy_end)
     except CalendarError as problem:
         return Wait("free/busy unavailable", str(problem))
-    start = find_slot(
-        planner.work, SlotRequest(attendees, earliest, latest_end, planner.length), planner.busy
-    )
+    start = find_slot(planner.work, SlotRequest(attendees, earliest, latest_end, length), planner.busy)
     if start is None:
         return NeedsScheduling(
             area,
@@ -244,26 +326,46 @@ def _start(
     return start
 
 
+def _resend(planner: Planner, row: Mapping[str, str], kind: str, referral: Mapping[str, str] | None) -> Step:
+    """The invitation the row recorded before a stopped run could confirm it: exactly as recorded."""
+    recorded = row.get(MeetingsTab.EVENT_START, "")
+    start = planner.local_time(recorded)
+    if start is None:
+        raise CellProblem(
+            f"Cannot read Event start '{echo(recorded)}': the recorded invitation cannot be resent; "
+            "clear Last sent and Event ID to schedule the meeting again"
+        )
+    event = planner.event(row, start, split_list(row.get(MeetingsTab.ATTENDEES, "")), sequence(row))
+    if kind == INVITATION:
+        proposed = planner.local_time(row.get(MeetingsTab.PROPOSED_START, "")) or start
+        return Invite(event, proposed, (referral or {}).get(planner.area, ""), resend=True)
+    if kind == UPDATE:
+        return Move(event, resend=True)
+    return Cancel(event, resend=True)
+
+
 def _follow_sheet(planner: Planner, row: Mapping[str, str]) -> Step:
     """A coordinator's cancellation or new agreed time for an invited meeting, if there is one."""
     current = planner.local_time(row.get(MeetingsTab.EVENT_START, ""))
     if current is None:
-        return None
-    sequence = int(row.get(MeetingsTab.SEQUENCE) or 0)
+        return _clear(row)
     attendees = split_list(row.get(MeetingsTab.ATTENDEES, ""))
     status = row.get(MeetingsTab.STATUS)
     if status == CANCELLED:
         if row.get(MeetingsTab.LAST_SENT, "").startswith(CANCELLATION_SENT):
-            return None
-        return Cancel(planner.event(row, current, attendees, sequence))
-    agreed_text = row.get(MeetingsTab.AGREED_START, "").strip()
-    if status not in (INVITED, RESCHEDULED) or not agreed_text:
-        return None
-    agreed = planner.local_time(agreed_text)
-    if agreed is None:
-        unchanged = row.get(MeetingsTab.REASON) == AGREED_START_UNREADABLE
-        return None if unchanged else SetValues({MeetingsTab.REASON: AGREED_START_UNREADABLE})
-    if agreed == current:
-        return None
-    moved = planner.event(row, agreed, attendees, sequence).moved(agreed, agreed + planner.length)
-    return Move(moved)
+            return _clear(row)
+        return Cancel(planner.event(row, current, attendees, sequence(row) + 1))
+    if status not in (INVITED, RESCHEDULED):
+        return _clear(row)
+    agreed = planner.agreed_start(row)
+    if agreed is None or agreed == current:
+        return _clear(row)
+    moved = planner.event(row, current, attendees, sequence(row))
+    return Move(moved.moved(agreed, agreed + (moved.end - moved.start)))
+
+
+def _clear(row: Mapping[str, str]) -> SetValues | None:
+    """Nothing to send: clear a reason about a cell that has since been fixed."""
+    return (
+        SetValues({MeetingsTab.REASON: ""}) if is_unreadable_reason(row.get(MeetingsTab.REASON, "")) else None
+    )

@@ -3,7 +3,9 @@
 For each intervention a coordinator entered, the job works out the due date and status, queues the
 reminders that apply today in the Outbox (their keys make each one unique), writes the register
 once, then sends what is queued. Today is the date in the service's time zone, whatever the
-server's own zone.
+server's own zone. A date the job cannot use stays on its row with a reason (*Last reminder*) and
+one audit line, and every other row is worked; an End date of 31/12/9999 (any year from 9000) is
+read as "no end date yet".
 """
 
 from __future__ import annotations
@@ -16,12 +18,21 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from hsb_sheets.adapters.workbook.base import Update, WriteBatch
+from hsb_sheets.domain.cells import (
+    DATE_HINT,
+    OPEN_ENDED_YEAR,
+    CellProblem,
+    cannot_read,
+    plausible,
+    read_date,
+)
 from hsb_sheets.domain.dates import DateFormatError, parse_date
 from hsb_sheets.domain.directory import Directory, parse_directory
 from hsb_sheets.domain.outbox_keys import OutboxKey
 from hsb_sheets.domain.register_rows import format_time
 from hsb_sheets.domain.reminders import (
     COMPLETE,
+    OPEN,
     Reminder,
     intervention_status,
     recorded_late,
@@ -46,6 +57,9 @@ from hsb_sheets.services.notifications import DeliveryReport, deliver_pending, q
 from hsb_sheets.services.policy import Policy, read_policy
 
 JOB = "reminders"
+OPEN_ENDED = f"{OPEN} (no end date yet)"  # Status of an intervention whose End date is 31/12/9999 or the like
+REVIEW_HINT = f"{DATE_HINT}, separated by commas"
+UNREADABLE = "Cannot read "  # how every reason about a cell begins, so that a fixed cell clears it
 
 
 @dataclass
@@ -71,29 +85,44 @@ class RemindersReport:
         }
 
 
-class DateProblem(ValueError):
-    """A coordinator's date that cannot be read; the message names the column."""
+@dataclass(frozen=True)
+class RowDates:
+    """An intervention's dates as the job can use them; ``open_ended`` when End date says "no end yet"."""
+
+    end: date | None
+    recorded: date | None
+    reviews: tuple[date, ...]
+    open_ended: bool = False
 
 
-def _one_date(record: Mapping[str, str], column: str, policy: Policy) -> date | None:
-    text = record.get(column, "").strip()
-    if not text:
-        return None
+def _end_date(text: str, locale: str) -> tuple[date | None, bool]:
+    """The End date, and whether it is a far-future date meaning "no end date yet" (31/12/9999)."""
     try:
-        return parse_date(text, policy.date_locale)
+        if parse_date(text, locale).year >= OPEN_ENDED_YEAR:
+            return None, True
     except DateFormatError:
-        raise DateProblem(f"'{column}' is not a date (use DD/MM/YYYY)") from None
+        pass  # read_date says what is wrong
+    return read_date(InterventionsTab.END_DATE, text, locale), False
 
 
-def _review_dates(record: Mapping[str, str], policy: Policy) -> tuple[date, ...]:
-    column = InterventionsTab.REVIEW_DATES
-    parts = [p for p in re.split(r"[,;\n]+", record.get(column, "")) if p.strip()]
-    try:
-        return tuple(parse_date(p, policy.date_locale) for p in parts)
-    except DateFormatError:
-        raise DateProblem(
-            f"'{column}' has an entry that is not a date (use DD/MM/YYYY, comma separated)"
-        ) from None
+def row_dates(record: Mapping[str, str], locale: str) -> RowDates:
+    """Every date the row's reminders depend on; CellProblem names the first that cannot be used."""
+    read_date(InterventionsTab.START_DATE, record.get(InterventionsTab.START_DATE, ""), locale)
+    end, open_ended = _end_date(record.get(InterventionsTab.END_DATE, "").strip(), locale)
+    recorded = read_date(
+        InterventionsTab.END_SUMMARY_RECORDED, record.get(InterventionsTab.END_SUMMARY_RECORDED, ""), locale
+    )
+    reviews = []
+    for part in re.split(r"[,;\n]+", record.get(InterventionsTab.REVIEW_DATES, "")):
+        if not part.strip():
+            continue
+        try:
+            reviews.append(parse_date(part, locale))
+        except DateFormatError:
+            raise CellProblem(cannot_read(InterventionsTab.REVIEW_DATES, part, REVIEW_HINT)) from None
+        if not plausible(reviews[-1]):
+            raise CellProblem(cannot_read(InterventionsTab.REVIEW_DATES, part, REVIEW_HINT))
+    return RowDates(end, recorded, tuple(reviews), open_ended)
 
 
 def _key_of(record: Mapping[str, str]) -> tuple[str, str, str]:
@@ -126,7 +155,10 @@ def run_reminders(
                     f"{case_id}: two rows for {intervention} starting {start or '(blank)'}"
                 )
                 continue
-            values = run.plan_row(record, referrals.get(case_id, {}))
+            try:
+                values = run.plan_row(record, referrals.get(case_id, {}))
+            except (ValueError, ArithmeticError, LookupError) as problem:  # one row never stops the job
+                values = run.hold(record, f"Cannot read this row ({type(problem).__name__}): check its cells")
             changed = {k: v for k, v in values.items() if record.get(k, "") != v}
             if changed:
                 run.batch.updates.append(Update(INTERVENTIONS, INTERVENTION_KEY, key, changed))
@@ -157,31 +189,52 @@ class _Run:
         self.lead = ctx.form.field("lead_professional_email").column
 
     def plan_row(self, record: Mapping[str, str], referral: Mapping[str, str]) -> dict[str, str]:
-        """The row's system values; appends reminders and audit entries to the batch."""
+        """The row's system values; appends reminders and audit entries to the batch.
+
+        A date the job cannot use holds the row: its reason goes in *Last reminder* (and the audit
+        log, once), no reminder is sent for it, and every other row is worked as usual.
+        """
         case_id, intervention, _ = _key_of(record)
         try:
-            end = _one_date(record, InterventionsTab.END_DATE, self.policy)
-            recorded = _one_date(record, InterventionsTab.END_SUMMARY_RECORDED, self.policy)
-            reviews = _review_dates(record, self.policy)
-        except DateProblem as problem:
-            self.report.problems.append(f"{case_id}: {problem}")
-            return {InterventionsTab.LAST_REMINDER: f"Check the dates: {problem}"}
+            dates = row_dates(record, self.policy.date_locale)
+        except CellProblem as problem:
+            return self.hold(record, problem.reason)
+        end, recorded = dates.end, dates.recorded
         status = intervention_status(self.today, end, recorded)
         self.report.statuses[status] += 1
+        if dates.open_ended and status == OPEN:
+            status = OPEN_ENDED
         due = summary_due(end).isoformat() if end else ""
         values: dict[str, str] = {InterventionsTab.END_SUMMARY_DUE: due, InterventionsTab.STATUS: status}
         was = record.get(InterventionsTab.STATUS, "")
+        if status == OPEN_ENDED and was != OPEN_ENDED:
+            detail = f"{intervention}: End date read as no end date yet"
+            self.batch.appends.append(audit(self.now, JOB, "end date open-ended", case_id, detail=detail))
         if status == COMPLETE and was != COMPLETE and recorded_late(end, recorded):
             self.report.late.append(case_id)
             detail = f"{intervention}; due {due}"
             self.batch.appends.append(
                 audit(self.now, JOB, "end summary recorded late", case_id, detail=detail)
             )
-        for reminder in reminders_due(self.work, self.today, end, reviews, recorded):
+        if record.get(InterventionsTab.LAST_REMINDER, "").startswith(UNREADABLE):
+            values[InterventionsTab.LAST_REMINDER] = ""  # the cell it was about has been fixed
+        for reminder in reminders_due(self.work, self.today, end, dates.reviews, recorded):
             last = self.queue(reminder, record, referral)
             if last:
                 values[InterventionsTab.LAST_REMINDER] = last
         return values
+
+    def hold(self, record: Mapping[str, str], reason: str) -> dict[str, str]:
+        """A row the job cannot work: its reason on the row and in the audit log, once."""
+        case_id, intervention, _ = _key_of(record)
+        self.report.problems.append(f"{case_id}: {reason}")
+        if record.get(InterventionsTab.LAST_REMINDER, "") == reason:
+            return {}
+        detail = f"{intervention}: {reason}"
+        self.batch.appends.append(
+            audit(self.now, JOB, "intervention cell unreadable", case_id, detail=detail)
+        )
+        return {InterventionsTab.LAST_REMINDER: reason}
 
     def queue(self, reminder: Reminder, record: Mapping[str, str], referral: Mapping[str, str]) -> str:
         """Queue one reminder unless it already is; the row's new Last reminder text, if any."""

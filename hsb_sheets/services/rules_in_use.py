@@ -51,7 +51,7 @@ def shipped_rules() -> RuleSource:
         form,
         parse_rule_table(header, rows, fact_catalogue(form)),
         "en-GB",
-        RULES_FILE,
+        f"hsb_sheets/{RULES_FILE}",
         ZoneInfo(ServiceSettings().timezone),
     )
 

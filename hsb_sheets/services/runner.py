@@ -1,15 +1,23 @@
-"""Running jobs by name: timing, one log line per run, and the lease that stops runs overlapping."""
+"""Running jobs by name: timing, one log line per run, and the lease that stops runs overlapping.
+
+One job's failure never stops the others: a failed job is logged, recorded on the Job status tab,
+and the run goes on; the run then fails naming each job that failed.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+import traceback
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from hsb_sheets.adapters.google_auth_errors import TOKEN_ERRORS, explain_token_error
+from hsb_sheets.adapters.lease.base import Lease, LeaseBusy
 from hsb_sheets.errors import HsbError
 from hsb_sheets.logs import log
 from hsb_sheets.services.context import Context
@@ -17,6 +25,7 @@ from hsb_sheets.services.digest import run_digest
 from hsb_sheets.services.intake import run_intake
 from hsb_sheets.services.meetings import run_meetings
 from hsb_sheets.services.reminders import run_reminders
+from hsb_sheets.services.status import record_failure
 
 JOBS: dict[str, Callable[..., Any]] = {
     "intake": run_intake,
@@ -24,6 +33,7 @@ JOBS: dict[str, Callable[..., Any]] = {
     "reminders": run_reminders,
     "digest": run_digest,
 }
+LEASE_POLL_SECONDS = 10.0
 
 
 @dataclass
@@ -34,6 +44,25 @@ class JobOutcome:
     seconds: float
     counts: dict[str, int]
     report: Any
+
+
+class JobFailed(HsbError):
+    """One job failed; ``error`` says why, in words without personal data."""
+
+    def __init__(self, job: str, error: str, seconds: float) -> None:
+        super().__init__(f"{job}: {error}")
+        self.job, self.error, self.seconds = job, error, seconds
+
+
+class JobsFailed(HsbError):
+    """Some jobs of a run failed (the others ran): one message naming each and its error."""
+
+    def __init__(self, failures: Sequence[JobFailed], outcomes: Sequence[JobOutcome]) -> None:
+        ran = len(failures) + len(outcomes)
+        others = ", the others ran" if outcomes else ""
+        lines = "".join(f"\n  {failure}" for failure in failures)
+        super().__init__(f"{len(failures)} of {ran} job(s) failed{others}:{lines}")
+        self.failures, self.outcomes = list(failures), list(outcomes)
 
 
 class Watcher(Protocol):
@@ -64,8 +93,20 @@ def counts_of(report: Any) -> dict[str, int]:
     return dict(report.counts())
 
 
+def internal_error(problem: Exception) -> str:
+    """An unexpected exception in words safe to log: its type and where it was raised, never its text
+    (which may quote a value from the register)."""
+    frames = traceback.extract_tb(problem.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"internal error {type(problem).__name__}{where} (a fault in hsb-sheets: please report it)"
+
+
 def run_job(ctx: Context, name: str, *, dry_run: bool = False) -> JobOutcome:
-    """Run one job and log one line with its counts and duration (or why it failed)."""
+    """Run one job and log one line with its counts and duration.
+
+    JobFailed if it failed (with any exception but KeyboardInterrupt and SystemExit); the failure is
+    logged, and recorded on the Job status tab unless this is a dry run.
+    """
     started = time.monotonic()
     try:
         if name == "intake" and ctx.pull_responses is not None and not dry_run:
@@ -76,17 +117,25 @@ def run_job(ctx: Context, name: str, *, dry_run: bool = False) -> JobOutcome:
         except TOKEN_ERRORS as problem:  # an adapter that did not explain it (the worker must go on)
             raise explain_token_error(problem) from None
     except HsbError as problem:
-        log(
-            "job failed",
-            logging.ERROR,
-            job=name,
-            seconds=round(time.monotonic() - started, 2),
-            error=str(problem),
-        )
-        raise
+        raise _failed(ctx, name, str(problem), started, dry_run) from problem
+    except Exception as problem:  # a bug must not stop the other jobs, nor log personal data
+        raise _failed(ctx, name, internal_error(problem), started, dry_run) from problem
     outcome = JobOutcome(name, round(time.monotonic() - started, 2), counts_of(report), report)
     log("job finished", job=name, seconds=outcome.seconds, dry_run=dry_run, **outcome.counts)
     return outcome
+
+
+def _failed(ctx: Context, name: str, error: str, started: float, dry_run: bool) -> JobFailed:
+    """Log a failed job and record it on the Job status tab (best effort: the register may be the fault)."""
+    seconds = round(time.monotonic() - started, 2)
+    log("job failed", logging.ERROR, job=name, seconds=seconds, error=error)
+    if not dry_run:
+        try:
+            record_failure(ctx, name, error, seconds)
+        except Exception as problem:  # never mask the job's own error
+            reason = str(problem) if isinstance(problem, HsbError) else internal_error(problem)
+            log("job status not recorded", logging.WARNING, job=name, reason=reason)
+    return JobFailed(name, error, seconds)
 
 
 def watch_job(ctx: Context, name: str, watcher: Watcher, *, dry_run: bool = False) -> JobOutcome:
@@ -97,9 +146,47 @@ def watch_job(ctx: Context, name: str, watcher: Watcher, *, dry_run: bool = Fals
     return outcome
 
 
+@contextlib.contextmanager
+def hold_waiting(
+    lease: Lease, wait: float = 0.0, sleep: Callable[[float], object] = time.sleep
+) -> Iterator[None]:
+    """Hold the lease, trying again for up to ``wait`` seconds while another process holds it."""
+    deadline = time.monotonic() + wait
+    with contextlib.ExitStack() as stack:
+        while True:
+            try:
+                stack.enter_context(lease.hold())
+                break
+            except LeaseBusy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise
+                sleep(min(LEASE_POLL_SECONDS, left))
+        yield
+
+
 def run_jobs(
-    ctx: Context, names: Sequence[str] = (), *, dry_run: bool = False, watcher: Watcher | None = None
+    ctx: Context,
+    names: Sequence[str] = (),
+    *,
+    dry_run: bool = False,
+    watcher: Watcher | None = None,
+    wait: float = 0.0,
+    sleep: Callable[[float], object] = time.sleep,
 ) -> list[JobOutcome]:
-    """Run the named jobs (all of them when none are named) in order, holding the run lease."""
-    with ctx.lease.hold():
-        return [watch_job(ctx, name, watcher or Quiet(), dry_run=dry_run) for name in names or tuple(JOBS)]
+    """Run the named jobs (all of them when none are named) in order, holding the run lease once.
+
+    Every job runs even if an earlier one failed; JobsFailed at the end names each that did.
+    ``wait`` is how long to wait for another process's run to end (LeaseBusy after that).
+    """
+    outcomes: list[JobOutcome] = []
+    failures: list[JobFailed] = []
+    with hold_waiting(ctx.lease, wait, sleep):
+        for name in names or tuple(JOBS):
+            try:
+                outcomes.append(watch_job(ctx, name, watcher or Quiet(), dry_run=dry_run))
+            except JobFailed as failure:
+                failures.append(failure)
+    if failures:
+        raise JobsFailed(failures, outcomes)
+    return outcomes

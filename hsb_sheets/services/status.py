@@ -1,10 +1,16 @@
-"""`hsb-sheets status`: the last run of each job and what is failing or waiting for a person."""
+"""`hsb-sheets status`: the last run of each job and what is failing or waiting for a person.
+
+A job's successful run is recorded on the Job status tab with its delivery (notifications.py); a
+failed run by ``record_failure``, in a small write of its own after the failure.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
 from hsb_sheets.domain.meetings import NEEDS_SCHEDULING
+from hsb_sheets.domain.register_rows import format_time
 from hsb_sheets.domain.reminders import OVERDUE
 from hsb_sheets.domain.tabs import (
     INTAKE_ISSUES,
@@ -20,6 +26,8 @@ from hsb_sheets.domain.tabs import (
     OutboxTab,
 )
 from hsb_sheets.services.context import Context
+
+FAILED_PREFIX = "failed: "
 
 
 @dataclass
@@ -65,3 +73,24 @@ def read_status(ctx: Context) -> Status:
     if waiting:
         report.attention.append(f"{len(waiting)} intake issue(s) waiting for a coordinator")
     return report
+
+
+def record_failure(ctx: Context, job: str, error: str, seconds: float) -> None:
+    """Record a failed run on the Job status tab: its time, ``failed: <error>`` and its duration.
+
+    The counts of an earlier run are cleared, as they are not this run's. Raises whatever the
+    register raises: the caller decides what a failure to record means.
+    """
+    values: dict[str, str] = {
+        JobStatusTab.LAST_RUN: format_time(ctx.now()),
+        JobStatusTab.OUTCOME: f"{FAILED_PREFIX}{error}",
+        JobStatusTab.DURATION: f"{seconds:.1f}",
+        JobStatusTab.COUNTS: "",
+    }
+    with ctx.workbook.session():
+        recorded = ctx.workbook.read([JOB_STATUS])[JOB_STATUS].column(JobStatusTab.JOB)
+        if job in (name.strip() for name in recorded):
+            batch = WriteBatch(updates=[Update(JOB_STATUS, JobStatusTab.JOB, job, values)])
+        else:
+            batch = WriteBatch(appends=[Append(JOB_STATUS, {JobStatusTab.JOB: job, **values})])
+        ctx.workbook.write(batch)

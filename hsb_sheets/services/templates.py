@@ -1,4 +1,4 @@
-"""Jinja2 templates from ``templates/``, rendered with StrictUndefined so a missing value fails loudly."""
+"""Jinja2 templates from ``hsb_sheets/templates/``, with StrictUndefined so a missing value fails loudly."""
 
 from __future__ import annotations
 

@@ -14,13 +14,14 @@ from hsb_sheets.bootstrap import build_context
 from hsb_sheets.config import load_settings
 from hsb_sheets.domain.form import TIMESTAMP
 from hsb_sheets.domain.tabs import INTERVENTIONS, InterventionsTab
+from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.intake import run_intake
 from hsb_sheets.services.reminders import run_reminders
 from hsb_sheets.services.rule_source import read_rule_csv
 from hsb_sheets.services.setup import setup_register
 from hsb_sheets.services.workspace import create_workspace, import_responses
-from tests.conftest import ROOT, FixedClock, valid_answers
+from tests.conftest import FixedClock, valid_answers
 from tests.integration.test_smtp import Recorder, free_port
 
 
@@ -42,7 +43,7 @@ def ctx(
     monkeypatch.setenv("HSB_SHEETS_MAIL_SMTP_PORT", str(server[1]))
     clock = FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     context = build_context(load_settings(create_workspace(tmp_path / "ws")), clock=clock)
-    setup_register(context, directory_seed=read_rule_csv(ROOT / "config" / "directory.example.csv"))
+    setup_register(context, directory_seed=read_rule_csv(shipped("config/directory.example.csv")))
     header = [TIMESTAMP, *(f.title for f in context.form.fields)]
     answers = valid_answers(
         traffic_light="Amber", lead_professional_email="lead@example.org", incident_date="01/02/2026"

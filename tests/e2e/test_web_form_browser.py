@@ -5,6 +5,7 @@ Needs Debian's chromium (`make test` and `.ci/run` install it) and the playwrigh
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
@@ -14,12 +15,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from hsb_sheets.bootstrap import build_context
+from hsb_sheets.adapters.journal.memory import MemoryJournal
+from hsb_sheets.bootstrap import build_context, load_form
 from hsb_sheets.cli import cli
 from hsb_sheets.config import load_settings
-from hsb_sheets.domain.tabs import REFERRALS, ReferralsTab
+from hsb_sheets.domain.tabs import FORM_RESPONSES, REFERRALS, ReferralsTab
+from hsb_sheets.services.context import Context
 from hsb_sheets.web.form_app import make_form_server
 from tests.conftest import form_column, valid_answers
 
@@ -38,16 +41,41 @@ FLAGS = [
 ]
 
 
+@contextlib.contextmanager
+def serving(ctx: Context) -> Iterator[str]:
+    server = make_form_server(ctx, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        assert server.get_app().copier.wait(30)  # the form's background copy into the register
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     assert CliRunner().invoke(cli, ["init", str(tmp_path / "ws")]).exit_code == 0
     settings = load_settings(tmp_path / "ws" / "hsb-sheets.toml")
-    server = make_form_server(build_context(settings), "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield tmp_path / "ws", f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
-    server.server_close()
+    with serving(build_context(settings)) as url:
+        yield tmp_path / "ws", url
+
+
+@pytest.fixture
+def failing_journal(tmp_path: Path) -> Iterator[tuple[MemoryJournal, str]]:
+    assert CliRunner().invoke(cli, ["init", str(tmp_path / "ws")]).exit_code == 0
+    journal = MemoryJournal()
+    journal.fail_next = 1  # the first referral cannot be stored, as on a full disk
+    with serving(build_context(load_settings(tmp_path / "ws" / "hsb-sheets.toml"), journal=journal)) as url:
+        yield journal, url
+
+
+def launch(playwright: Playwright) -> Browser:
+    assert CHROMIUM, (
+        "Chromium is missing: run 'make test' (it installs Debian's chromium) or set HSB_SHEETS_CHROMIUM"
+    )
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
 
 
 def fill(page: Page, answers: dict[str, str], checkbox_fields: set[str], choice_fields: set[str]) -> None:
@@ -66,9 +94,6 @@ def fill(page: Page, answers: dict[str, str], checkbox_fields: set[str], choice_
 def test_a_referral_made_in_the_browser_reaches_the_register(
     workspace: tuple[Path, str], tmp_path: Path
 ) -> None:
-    assert CHROMIUM, (
-        "Chromium is missing: run 'make test' (it installs Debian's chromium) or set HSB_SHEETS_CHROMIUM"
-    )
     folder, url = workspace
     form = build_context(load_settings(folder / "hsb-sheets.toml")).form
     checkboxes = {f.id for f in form.fields if f.type == "checkboxes"}
@@ -81,7 +106,7 @@ def test_a_referral_made_in_the_browser_reaches_the_register(
         open_to_services="Early Help",
     )
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        browser = launch(playwright)
         try:
             page = browser.new_page()
             page.goto(url)
@@ -99,12 +124,13 @@ def test_a_referral_made_in_the_browser_reaches_the_register(
             browser.close()
     result = CliRunner().invoke(cli, ["--config", str(folder / "hsb-sheets.toml"), "run", "--job", "intake"])
     assert result.exit_code == 0, result.output
-    assert "registered 1 referral(s), 1 intake issue(s)" in result.output  # the first, incomplete submission
-    rows = list(
-        openpyxl.load_workbook(folder / "register.xlsx", read_only=True)[REFERRALS].iter_rows(
-            values_only=True
-        )
-    )
+    # The incomplete first try was shown back and stored nowhere: no intake issue, one response.
+    assert "registered 1 referral(s), 0 intake issue(s)" in result.output
+    book = openpyxl.load_workbook(folder / "register.xlsx", read_only=True)
+    responses = [r for r in book[FORM_RESPONSES].iter_rows(min_row=2, values_only=True) if any(r)]
+    rows = list(book[REFERRALS].iter_rows(values_only=True))
+    book.close()
+    assert len(responses) == 1
     header = list(rows[0])
     [case] = [dict(zip(header, r, strict=False)) for r in rows[1:]]
     assert (case[form_column("child_last_name")], case[ReferralsTab.ROUTE], case[ReferralsTab.CASE_ID]) == (
@@ -112,3 +138,31 @@ def test_a_referral_made_in_the_browser_reaches_the_register(
         "strategy_discussion",
         "HSB-2026-0001",
     )
+
+
+def test_a_referral_the_journal_cannot_store_is_not_reported_as_sent(
+    failing_journal: tuple[MemoryJournal, str],
+) -> None:
+    journal, url = failing_journal
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page()
+            page.goto(url)
+            form = load_form()
+            fill(
+                page,
+                valid_answers(),
+                {f.id for f in form.fields if f.type == "checkboxes"},
+                {f.id for f in form.fields if f.type == "choice"},
+            )
+            page.click("#submit")
+            assert page.locator("h1").inner_text() != "Referral sent"
+            summary = page.locator("#error-summary")
+            assert summary.is_visible() and "could not be saved" in summary.inner_text()
+            assert journal.state.submissions == {}
+            page.click("#submit")  # the answers are still there: sending again works
+            assert page.locator("h1").inner_text() == "Referral sent"
+        finally:
+            browser.close()
+    assert len(journal.state.submissions) == 1

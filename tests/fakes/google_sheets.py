@@ -1,12 +1,27 @@
 """A stateful fake of the Google Sheets API v4 (and the Drive calls that create a spreadsheet).
 
-It speaks the JSON the real API speaks for what the register adapter uses: spreadsheets.get,
-values.get/update/append/clear/batchGet/batchUpdate and spreadsheets.batchUpdate (add and delete
-sheets, grid size, frozen rows, data validation, protected ranges, conditional formats, developer
-metadata). Ranges are clipped to the grid, sheet names are quoted only when needed, an empty range
-answers without ``values``, and writes past the grid fail as they do in Google. RAW input is stored
-as text; USER_ENTERED input starting with "=" is stored as a formula, so tests can prove no formula
-ever reaches the register. Tests can inject 429/503 answers and coordinator edits.
+It speaks the JSON the real API speaks for what the register adapter uses: spreadsheets.get (with
+grid data for ``ranges``), values.get/update/append/clear/batchGet/batchUpdate/batchUpdateByDataFilter
+and spreadsheets.batchUpdate (add and delete sheets, insert and delete rows, grid size, frozen rows,
+data validation, protected ranges, conditional formats, developer metadata on the spreadsheet and on
+rows). Ranges are clipped to the grid, sheet names are quoted only when needed, an empty range answers
+without ``values``, and writes past the grid fail as they do in Google. RAW input is stored as text;
+USER_ENTERED input starting with "=" is stored as a formula, so tests can prove no formula ever
+reaches the register. Tests can inject error answers and coordinator edits (:meth:`FakeSheets.sort`,
+:meth:`~FakeSheets.insert_row`, :meth:`~FakeSheets.delete_row`, :meth:`~FakeSheets.insert_column`),
+and ``before_each_write`` applies an edit immediately before every write request is applied.
+
+Row developer metadata is held by the row itself (the row's list object), so it moves with its row
+however the rows are reordered, inserted or deleted, as Google documents: "it will remain associated
+at those locations as they move around and the spreadsheet is edited. For example, if developer
+metadata is associated with row 5 and another row is then subsequently inserted above row 5, that
+original metadata is still associated with the row it was first associated with (what is now row 6).
+If the associated object is deleted then its metadata is deleted too."
+(https://developers.google.com/workspace/sheets/api/reference/rest/v4/spreadsheets.developerMetadata).
+A sort is taken to move rows (so their metadata), as "move around" says. Two behaviours no recording
+here shows are modelled on the reference's wording: a data filter in values:batchUpdateByDataFilter
+that matches nothing gets no entry in ``responses``, and ``updatedData`` holds "the values of the cells
+in the range matched by the dataFilter after all updates were applied" (for a row: the whole row).
 
 A cell may hold a number rather than text (:class:`Value`): a JSON number written, an ISO date
 entered as USER_ENTERED, or a date-time such as the Timestamp Google Forms stamps (a serial number
@@ -16,6 +31,8 @@ traffic; https://developers.google.com/sheets/api/reference/rest/v4/ValueRenderO
 DateTimeRenderOption), values are read as shown by default (``FORMATTED_VALUE``); with
 ``valueRenderOption=UNFORMATTED_VALUE`` numbers come back as JSON numbers and date-times as their
 serial number (``dateTimeRenderOption=SERIAL_NUMBER``, the default) or as shown (``FORMATTED_STRING``).
+Grid data gives each cell's ``formattedValue`` and, when the ``fields`` mask names it (or there is no
+mask), its ``effectiveValue`` (``numberValue`` for a number or date-time, else ``stringValue``).
 """
 
 from __future__ import annotations
@@ -29,6 +46,14 @@ from typing import Any
 
 from tests.fakes.google_http import ApiError, Discovery, FakeGoogleServer, Method
 
+WRITES = (
+    "values.update",
+    "values.batchUpdate",
+    "values.batchUpdateByDataFilter",
+    "values.append",
+    "values.clear",
+    "batchUpdate",
+)
 _NAME_NEEDS_NO_QUOTES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CELL = re.compile(r"([A-Z]*)(\d*)")
 _EPOCH = datetime(1899, 12, 30)
@@ -97,6 +122,18 @@ class Value(str):
         return int(self.number) if float(self.number).is_integer() else self.number
 
 
+def cell_data(value: str, stored: bool) -> dict[str, Any]:
+    """CellData of a filled cell: what it shows and, if asked, its effectiveValue."""
+    cell: dict[str, Any] = {"formattedValue": str(value)}
+    if stored:
+        cell["effectiveValue"] = (
+            {"numberValue": value.unformatted("SERIAL_NUMBER")}
+            if isinstance(value, Value)
+            else {"stringValue": value}
+        )
+    return cell
+
+
 def column_letters(index: int) -> str:
     letters = ""
     while index:
@@ -118,6 +155,26 @@ def quoted(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
+class Refusal(ApiError):
+    """An error answer as Sheets v4 gives it for a disabled API: ``status`` plus an ErrorInfo in
+    ``details`` and no ``errors`` list (https://cloud.google.com/apis/design/errors#error_info).
+    Raise it from a ``before`` hook to have the next request of that method answered so."""
+
+    def __init__(self, code: int, message: str, status: str, reason: str) -> None:
+        super().__init__(code, message, reason)
+        self.status = status
+
+    def body(self) -> dict[str, Any]:
+        info = {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": self.reason,
+            "domain": "googleapis.com",
+        }
+        return {
+            "error": {"code": self.code, "message": self.message, "status": self.status, "details": [info]}
+        }
+
+
 @dataclass
 class Sheet:
     sheet_id: int
@@ -130,6 +187,45 @@ class Sheet:
     protected: list[dict[str, Any]] = field(default_factory=list)
     conditional: list[dict[str, Any]] = field(default_factory=list)
     validations: list[dict[str, Any]] = field(default_factory=list)
+    # Row developer metadata: (the row's own list, the metadata). It moves with the row object.
+    anchors: list[tuple[list[str], dict[str, Any]]] = field(default_factory=list)
+
+    def row_object(self, r: int) -> list[str]:
+        """Row r's own list (rows past the stored ones are made, blank, so metadata can hold them)."""
+        while len(self.cells) <= r:
+            self.cells.append([])
+        return self.cells[r]
+
+    def row_metadata(self) -> list[tuple[int, dict[str, Any]]]:
+        """Each row metadata entry with its row's index now; entries whose row was deleted are dropped."""
+        where = {id(row): i for i, row in enumerate(self.cells)}
+        self.anchors = [(row, m) for row, m in self.anchors if id(row) in where]
+        return [(where[id(row)], m) for row, m in self.anchors]
+
+    def insert_rows(self, start: int, count: int) -> None:
+        """Blank rows before row index ``start``; the rows below (and their metadata) move down."""
+        if start:
+            self.row_object(start - 1)
+        for _ in range(count):
+            self.cells.insert(start, [])
+        self.rows += count
+        self.formulas = {(r + count if r >= start else r, c) for r, c in self.formulas}
+
+    def delete_rows(self, start: int, end: int) -> None:
+        """Rows ``start`` to ``end`` (exclusive) go, with their metadata; the rows below move up."""
+        del self.cells[start:end]
+        self.rows -= end - start
+        self.formulas = {
+            (r - (end - start) if r >= end else r, c) for r, c in self.formulas if not start <= r < end
+        }
+
+    def insert_columns(self, start: int, count: int) -> None:
+        """Blank columns before column index ``start``; the cells to the right move right."""
+        for row in self.cells:
+            if len(row) > start:
+                row[start:start] = [""] * count
+        self.columns += count
+        self.formulas = {(r, c + count if c >= start else c) for r, c in self.formulas}
 
     def get(self, r: int, c: int) -> str:
         return self.cells[r][c] if r < len(self.cells) and c < len(self.cells[r]) else ""
@@ -175,7 +271,9 @@ class Spreadsheet:
     spreadsheet_id: str
     title: str
     sheets: list[Sheet] = field(default_factory=list)
-    metadata: list[dict[str, Any]] = field(default_factory=list)
+    metadata: list[dict[str, Any]] = field(default_factory=list)  # on the spreadsheet itself
+    locale: str = "en_GB"
+    time_zone: str = "Europe/London"
 
     def sheet(self, title: str | None) -> Sheet:
         if title is None:
@@ -206,13 +304,18 @@ class Area:
         return f"{quoted(self.sheet.title)}!{start}" + ("" if start == end else f":{end}")
 
 
+Located = tuple[Sheet, int, dict[str, Any]]  # a row metadata entry: its sheet, its row index now
+
+
 class FakeSheets:
-    """Spreadsheets by id, over real HTTP; ``before_write`` runs once before the next value write."""
+    """Spreadsheets by id, over real HTTP; ``before_write`` runs once before the next value write,
+    ``before_each_write`` before every write request (a coordinator editing at the worst moment)."""
 
     def __init__(self) -> None:
         self.spreadsheets: dict[str, Spreadsheet] = {}
         self._ids = itertools.count(1_000_001)
         self.before_write: Callable[[], None] | None = None
+        self.before_each_write: Callable[[], None] | None = None
         # Per method ("values.batchGet", ...): hooks run, one per request, before it is answered.
         self.before: dict[str, list[Callable[[], None] | None]] = {}
         self.server = FakeGoogleServer(Discovery("sheets.v4"), self.handle, extra=self.drive)
@@ -346,6 +449,147 @@ class FakeSheets:
         hook, self.before_write = self.before_write, None
         if hook is not None:
             hook()
+        if self.before_each_write is not None:
+            self.before_each_write()
+
+    # -- coordinators' edits, as Google applies them ------------------------------------------
+
+    def sort(self, spreadsheet_id: str, tab: str, column: str, reverse: bool = False) -> None:
+        """Sort a tab's rows below the header by one column (blank rows last), as Data > Sort range."""
+        sheet = self.spreadsheets[spreadsheet_id].sheet(tab)
+        index = sheet.cells[0].index(column)
+        body = [r for r in sheet.cells[1:] if any(r)]
+        blank = [r for r in sheet.cells[1:] if not any(r)]
+        body.sort(key=lambda r: r[index] if index < len(r) else "", reverse=reverse)
+        sheet.cells[1:] = body + blank
+
+    def insert_row(
+        self, spreadsheet_id: str, tab: str, index: int = 1, values: list[str] | None = None
+    ) -> None:
+        """Insert a row at a sheet row index (1: just below the header), optionally typing into it."""
+        sheet = self.spreadsheets[spreadsheet_id].sheet(tab)
+        sheet.insert_rows(index, 1)
+        sheet.cells[index].extend(values or [])
+
+    def delete_row(self, spreadsheet_id: str, tab: str, index: int) -> None:
+        """Delete the row at a sheet row index, and its metadata with it."""
+        self.spreadsheets[spreadsheet_id].sheet(tab).delete_rows(index, index + 1)
+
+    def insert_column(self, spreadsheet_id: str, tab: str, index: int, name: str = "") -> None:
+        """Insert a column at a column index (0 is A), optionally naming it in the header."""
+        sheet = self.spreadsheets[spreadsheet_id].sheet(tab)
+        sheet.insert_columns(index, 1)
+        if name:
+            sheet.put(0, index, name)
+
+    # -- reading by data filter and grid data ---------------------------------------------
+
+    def matched(self, book: Spreadsheet, data_filter: dict[str, Any], rows: list[Located]) -> list[Area]:
+        """The areas a DataFilter selects: an A1 range, or the rows of matching row metadata."""
+        if "a1Range" in data_filter:
+            return [self.area(book, data_filter["a1Range"])]
+        lookup = data_filter.get("developerMetadataLookup")
+        if lookup is None:
+            raise ApiError(400, "Only a1Range and developerMetadataLookup data filters are faked")
+        if lookup.get("locationType", "ROW") != "ROW":
+            return []
+        wanted = {k: str(lookup[k]) for k in ("metadataId", "metadataKey", "metadataValue") if k in lookup}
+        if "metadataId" in wanted:  # ids are unique: look the one up
+            rows = [row for row in rows if str(row[2].get("metadataId")) == wanted["metadataId"]]
+        return [
+            Area(sheet, r, 0, r + 1, sheet.columns)
+            for sheet, r, metadata in rows
+            if all(str(metadata.get(k)) == v for k, v in wanted.items())
+        ]
+
+    def grid_data(self, area: Area, stored: bool = True) -> dict[str, Any]:
+        """GridData of an area: values as shown (and as stored, if asked; trailing blanks left out) and
+        each row's metadata."""
+        sheet = area.sheet
+        r1, c1 = min(area.r1, sheet.rows), min(area.c1, sheet.columns)
+        rows = [
+            [sheet.get(r, c) for c in range(area.c0, c1)] for r in range(area.r0, min(r1, len(sheet.cells)))
+        ]
+        while rows and not any(rows[-1]):
+            rows.pop()
+        row_data = []
+        for row in rows:
+            cut = max((i + 1 for i, v in enumerate(row) if v), default=0)
+            row_data.append({"values": [cell_data(v, stored) if v else {} for v in row[:cut]]} if cut else {})
+        metadata: dict[int, list[dict[str, Any]]] = {}
+        for r, entry in sheet.row_metadata():
+            metadata.setdefault(r, []).append(entry)
+        row_metadata = [
+            {"developerMetadata": metadata[r]} if r in metadata else {} for r in range(area.r0, r1)
+        ]
+        return {"startRow": area.r0, "startColumn": area.c0, "rowData": row_data, "rowMetadata": row_metadata}
+
+    def spreadsheet(
+        self, book: Spreadsheet, ranges: list[str], grid: bool, fields: str = ""
+    ) -> dict[str, Any]:
+        """The spreadsheet resource; with ``ranges``, only their sheets (and their grid data if asked)."""
+        areas = [self.area(book, r) for r in ranges]
+        sheets = []
+        for i, s in enumerate(book.sheets):
+            mine = [a for a in areas if a.sheet is s]
+            if areas and not mine:
+                continue
+            entry: dict[str, Any] = {
+                "properties": s.properties(i),
+                "protectedRanges": s.protected,
+                "conditionalFormats": s.conditional,
+            }
+            if grid:
+                stored = not fields or "effectiveValue" in fields
+                whole = [Area(s, 0, 0, s.rows, s.columns)]
+                entry["data"] = [self.grid_data(a, stored) for a in mine or whole]
+            sheets.append(entry)
+        sid = book.spreadsheet_id
+        return {
+            "spreadsheetId": sid,
+            "properties": {"title": book.title, "locale": book.locale, "timeZone": book.time_zone},
+            "sheets": sheets,
+            "developerMetadata": book.metadata,
+            "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{sid}/edit",
+        }
+
+    def batch_update_by_data_filter(self, book: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:
+        """values:batchUpdateByDataFilter: each DataFilterValueRange written to every area it matches."""
+        option = body.get("valueInputOption", "")
+        if option not in ("RAW", "USER_ENTERED"):
+            raise ApiError(400, "Invalid valueInputOption")
+        located = [(sheet, r, m) for sheet in book.sheets for r, m in sheet.row_metadata()]
+        by_id: dict[str, list[Located]] = {}
+        for entry in located:
+            by_id.setdefault(str(entry[2].get("metadataId")), []).append(entry)
+        work = []
+        for d in body.get("data", []):
+            lookup = d["dataFilter"].get("developerMetadataLookup", {})
+            candidates = by_id.get(str(lookup["metadataId"]), []) if "metadataId" in lookup else located
+            work.append((d, self.matched(book, d["dataFilter"], candidates)))
+        for d, areas in work:  # "If the provided values exceed any of the ranges ... the request fails"
+            values = d.get("values", [])
+            for area in areas:
+                if len(values) > area.r1 - area.r0 or max(map(len, values), default=0) > area.c1 - area.c0:
+                    raise ApiError(400, "The provided values exceed the range matched by the data filter.")
+        responses = []
+        for d, areas in work:
+            for area in areas:
+                answer = self.write(area, d.get("values", []), option)
+                responses.append({**answer, "dataFilter": d["dataFilter"], "_area": area})
+        for response in responses:
+            area = response.pop("_area")
+            if body.get("includeValuesInResponse"):
+                response["updatedData"] = self.read(area)
+        sid = book.spreadsheet_id
+        return {
+            "spreadsheetId": sid,
+            "totalUpdatedRows": sum(r["updatedRows"] for r in responses),
+            "totalUpdatedColumns": max((r["updatedColumns"] for r in responses), default=0),
+            "totalUpdatedCells": sum(r["updatedCells"] for r in responses),
+            "totalUpdatedSheets": len({r["updatedRange"].rsplit("!", 1)[0] for r in responses}),
+            "responses": responses,
+        }
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -384,20 +628,9 @@ class FakeSheets:
             if hook is not None:
                 hook()
         if name == "get":
-            return 200, {
-                "spreadsheetId": sid,
-                "properties": {"title": book.title, "locale": "en_GB", "timeZone": "Europe/London"},
-                "sheets": [
-                    {
-                        "properties": s.properties(i),
-                        "protectedRanges": s.protected,
-                        "conditionalFormats": s.conditional,
-                    }
-                    for i, s in enumerate(book.sheets)
-                ],
-                "developerMetadata": book.metadata,
-                "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{sid}/edit",
-            }
+            grid = query.get("includeGridData", ["false"])[0] == "true"
+            fields = query.get("fields", [""])[0]
+            return 200, self.spreadsheet(book, query.get("ranges", []), grid, fields)
         render = (
             query.get("valueRenderOption", ["FORMATTED_VALUE"])[0],
             query.get("dateTimeRenderOption", ["SERIAL_NUMBER"])[0],
@@ -409,8 +642,10 @@ class FakeSheets:
                 "spreadsheetId": sid,
                 "valueRanges": [self.read(self.area(book, r), *render) for r in query.get("ranges", [])],
             }
-        if name in ("values.update", "values.batchUpdate", "values.append", "values.clear", "batchUpdate"):
+        if name in WRITES:
             self._writing()
+        if name == "values.batchUpdateByDataFilter":
+            return 200, self.batch_update_by_data_filter(book, body or {})
         if name == "values.update":
             option = query.get("valueInputOption", [""])[0]
             if not option:
@@ -470,10 +705,14 @@ class FakeSheets:
                 answer["tableRange"] = table.a1()
             return 200, answer
         if name == "batchUpdate":
-            return 200, {
+            answer = {
                 "spreadsheetId": sid,
                 "replies": [self.apply(book, r) for r in body.get("requests", [])],
             }
+            if body.get("includeSpreadsheetInResponse"):
+                ranges, grid = body.get("responseRanges", []), bool(body.get("responseIncludeGridData"))
+                answer["updatedSpreadsheet"] = self.spreadsheet(book, ranges, grid)
+            return 200, answer
         raise ApiError(501, f"{method.id} is not faked")
 
     def apply(self, book: Spreadsheet, request: dict[str, Any]) -> dict[str, Any]:
@@ -528,11 +767,72 @@ class FakeSheets:
             book.by_id(rule["ranges"][0].get("sheetId", 0)).conditional.append(rule)
             return {}
         if kind == "deleteDeveloperMetadata":
-            key = spec["dataFilter"]["developerMetadataLookup"].get("metadataKey")
-            book.metadata = [m for m in book.metadata if m.get("metadataKey") != key]
-            return {"deleteDeveloperMetadata": {}}
+            lookup = spec["dataFilter"]["developerMetadataLookup"]
+            wanted = {k: lookup[k] for k in ("metadataId", "metadataKey") if k in lookup}
+            hit = [m for m in book.metadata if all(m.get(k) == v for k, v in wanted.items())]
+            book.metadata = [m for m in book.metadata if m not in hit]
+            for sheet in book.sheets:
+                sheet.anchors = [
+                    (r, m) for r, m in sheet.anchors if not all(m.get(k) == v for k, v in wanted.items())
+                ]
+            return {"deleteDeveloperMetadata": {"deletedDeveloperMetadata": hit}}
         if kind == "createDeveloperMetadata":
-            metadata = dict(spec["developerMetadata"], metadataId=next(self._ids))
-            book.metadata.append(metadata)
-            return {"createDeveloperMetadata": {"developerMetadata": metadata}}
+            return {"createDeveloperMetadata": {"developerMetadata": self.create_metadata(book, spec)}}
+        if kind == "insertDimension":
+            span = spec["range"]
+            sheet = book.by_id(span.get("sheetId", 0))
+            start, end = int(span["startIndex"]), int(span["endIndex"])
+            limit = sheet.rows if span["dimension"] == "ROWS" else sheet.columns
+            if start > limit:
+                raise ApiError(
+                    400, f"Invalid requests[0].insertDimension: range.startIndex must be <= {limit}"
+                )
+            if span["dimension"] == "ROWS":
+                sheet.insert_rows(start, end - start)
+            else:
+                sheet.insert_columns(start, end - start)
+            return {}
+        if kind == "updateCells":
+            start = spec["start"]
+            sheet = book.by_id(start.get("sheetId", 0))
+            r0, c0 = int(start.get("rowIndex", 0)), int(start.get("columnIndex", 0))
+            for i, row in enumerate(spec.get("rows", [])):
+                cells = row.get("values", [])
+                if r0 + i >= sheet.rows or c0 + len(cells) > sheet.columns:
+                    raise ApiError(400, "Invalid requests[0].updateCells: the range exceeds the grid limits.")
+                for j, cell in enumerate(cells):
+                    value = cell.get("userEnteredValue", {})
+                    if "formulaValue" in value:
+                        sheet.put(r0 + i, c0 + j, value["formulaValue"], formula=True)
+                    else:
+                        sheet.put(r0 + i, c0 + j, str(next(iter(value.values()), "")))
+            return {}
+        if kind == "deleteDimension":
+            span = spec["range"]
+            sheet = book.by_id(span.get("sheetId", 0))
+            if span["dimension"] != "ROWS":
+                raise ApiError(400, "Invalid requests[0]: deleting columns is not faked")
+            sheet.delete_rows(int(span["startIndex"]), int(span["endIndex"]))
+            return {}
         raise ApiError(400, f"Invalid requests[0]: {kind} is not faked")
+
+    def create_metadata(self, book: Spreadsheet, spec: dict[str, Any]) -> dict[str, Any]:
+        """createDeveloperMetadata on the spreadsheet or on one row (a one-row DimensionRange)."""
+        metadata = dict(
+            spec["developerMetadata"],
+            metadataId=spec["developerMetadata"].get("metadataId") or next(self._ids),
+        )
+        location = metadata.get("location", {})
+        span = location.get("dimensionRange")
+        if span is None:
+            metadata["location"] = dict(location, locationType="SPREADSHEET")
+            book.metadata.append(metadata)
+            return metadata
+        if span.get("dimension") != "ROWS" or int(span["endIndex"]) - int(span["startIndex"]) != 1:
+            raise ApiError(400, "Invalid requests[0].createDeveloperMetadata: only single rows are faked")
+        sheet = book.by_id(span.get("sheetId", 0))
+        if int(span["startIndex"]) >= sheet.rows:
+            raise ApiError(400, "Invalid requests[0].createDeveloperMetadata: the row is outside the grid")
+        metadata["location"] = {"locationType": "ROW", "dimensionRange": dict(span)}
+        sheet.anchors.append((sheet.row_object(int(span["startIndex"])), metadata))
+        return metadata

@@ -1,4 +1,4 @@
-"""The fake Sheets server against recorded real traffic (../shared/oracles/sheets-v4-recorded).
+"""The fake Sheets server against recorded real traffic (oracles/sheets-v4-recorded beside this file).
 
 Each cassette's requests are replayed against the fake, in order, and every answer is compared with
 the recorded one: status codes, and the parts of the JSON the register adapter relies on (returned
@@ -9,7 +9,6 @@ properties, reply shapes), ignoring identifiers, timestamps and formatting blobs
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,24 +19,8 @@ import requests
 
 from tests.fakes.google_sheets import FakeSheets
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _oracles() -> Path:
-    """shared/oracles/sheets-v4-recorded beside the checkout (where CI lays it), or HSB_SHEETS_ORACLES."""
-    override = os.environ.get("HSB_SHEETS_ORACLES")
-    candidates = [Path(override)] if override else []
-    candidates += [parent / "shared" / "oracles" / "sheets-v4-recorded" for parent in REPO.parents]
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError(
-        "The recorded Sheets traffic (shared/oracles/sheets-v4-recorded) is not beside the checkout; "
-        "set HSB_SHEETS_ORACLES to its folder."
-    )
-
-
-ORACLES = _oracles()
+# Recorded by gspread for its own tests (MIT); see the README there for where from and how to refresh.
+ORACLES = Path(__file__).resolve().parent / "oracles" / "sheets-v4-recorded"
 # Cassettes that exercise the endpoints the register adapter uses: spreadsheets.get,
 # values.batchGet, values.batchUpdate, values.append, values.get/update/clear, and
 # spreadsheets.batchUpdate (add/delete sheet, frozen rows, validation, protected ranges).
@@ -59,6 +42,8 @@ CASSETTES = [
     "WorksheetTest.test_update_cells_unicode.json",
     "WorksheetTest.test_clear.json",
 ]
+# Replayed by test_sheets_render_options.py (reads under every value and date-time render option).
+RENDER_CASSETTE = "WorksheetTest.test_get_all_values_date_time_render_options.json"
 
 
 @pytest.fixture
@@ -174,3 +159,8 @@ def test_the_fake_answers_as_google_did(fake: tuple[FakeSheets, str], cassette: 
                         o["addSheet"]["properties"]["sheetId"]
                     )
     assert compared > 0
+
+
+def test_the_repository_keeps_only_the_recordings_it_replays() -> None:
+    kept = {path.name for path in ORACLES.iterdir()}
+    assert kept == {*CASSETTES, RENDER_CASSETTE, "README.md", "LICENSE-gspread.txt"}

@@ -18,9 +18,9 @@ import pytest
 import requests
 
 from tests.fakes.google_sheets import FakeSheets
-from tests.fidelity.test_sheets_oracle import ORACLES
+from tests.fidelity.test_sheets_oracle import ORACLES, RENDER_CASSETTE
 
-CASSETTE = "WorksheetTest.test_get_all_values_date_time_render_options.json"
+CASSETTE = RENDER_CASSETTE
 
 
 @pytest.fixture

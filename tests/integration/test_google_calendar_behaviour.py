@@ -20,12 +20,13 @@ from hsb_sheets.bootstrap import build_context, google_credentials
 from hsb_sheets.config import Settings
 from hsb_sheets.domain.meetings import event_id
 from hsb_sheets.domain.tabs import MEETINGS
+from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.intake import run_intake
 from hsb_sheets.services.meetings import run_meetings
 from hsb_sheets.services.rule_source import read_rule_csv
 from hsb_sheets.services.setup import setup_register
-from tests.conftest import ROOT, FixedClock, valid_answers
+from tests.conftest import FixedClock, valid_answers
 from tests.fakes.google_calendar import FakeCalendar
 from tests.fakes.google_token import FakeTokenEndpoint, write_key
 from tests.unit.test_intake_service import submit
@@ -59,7 +60,7 @@ def context(fake: FakeCalendar, clock: FixedClock, tmp_path: Path, spreadsheet: 
     ctx = build_context(
         settings, workbook=MemoryWorkbook(), mailer=MemoryMailer(), calendar=adapter(fake, 3), clock=clock
     )
-    setup_register(ctx, directory_seed=read_rule_csv(ROOT / "config" / "directory.example.csv"))
+    setup_register(ctx, directory_seed=read_rule_csv(shipped("config/directory.example.csv")))
     submit(ctx, ("10/03/2026 09:00:00", valid_answers(traffic_light="Red")))
     run_intake(ctx)
     return ctx

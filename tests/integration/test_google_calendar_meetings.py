@@ -19,12 +19,13 @@ from hsb_sheets.bootstrap import build_context, google_credentials
 from hsb_sheets.config import Settings
 from hsb_sheets.domain.tabs import MEETINGS
 from hsb_sheets.errors import ConfigError
+from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.intake import run_intake
 from hsb_sheets.services.meetings import run_meetings
 from hsb_sheets.services.rule_source import read_rule_csv
 from hsb_sheets.services.setup import setup_register
-from tests.conftest import ROOT, FixedClock, valid_answers
+from tests.conftest import FixedClock, valid_answers
 from tests.fakes.google_calendar import FakeCalendar
 from tests.unit.test_intake_service import submit
 
@@ -51,7 +52,7 @@ def ctx(fake: FakeCalendar, clock: FixedClock, tmp_path: Path) -> Context:
         ),
         clock=clock,
     )
-    setup_register(context, directory_seed=read_rule_csv(ROOT / "config" / "directory.example.csv"))
+    setup_register(context, directory_seed=read_rule_csv(shipped("config/directory.example.csv")))
     submit(context, ("10/03/2026 09:00:00", valid_answers(traffic_light="Red")))
     run_intake(context)
     return context
@@ -92,8 +93,13 @@ def test_a_crash_before_the_event_id_is_written_makes_no_second_event(
     assert isinstance(ctx.workbook, MemoryWorkbook)
     real_write = ctx.workbook.write
 
+    writes: list[WriteBatch] = []
+
     def crash(batch: WriteBatch) -> None:
-        raise KeyboardInterrupt("crash after the event was created")
+        writes.append(batch)
+        if len(writes) == 2:  # 1: the invitation about to be sent; 2: what the calendar made
+            raise KeyboardInterrupt("crash after the event was created")
+        real_write(batch)
 
     ctx.workbook.write = crash  # type: ignore[method-assign]
     with pytest.raises(KeyboardInterrupt):

@@ -200,13 +200,15 @@ def test_a_token_error_no_adapter_explained_still_ends_with_the_message(
 def test_the_worker_logs_a_token_error_and_goes_on(
     memory_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hsb_sheets.scheduler import tick
+    from hsb_sheets.scheduler import Turns
     from hsb_sheets.services import runner
 
     def refused(ctx: Any, dry_run: bool = False) -> None:
         raise RefreshError("invalid_grant: Invalid email or User ID", {"error": "invalid_grant"})
 
     monkeypatch.setitem(runner.JOBS, "digest", refused)
-    with pytest.raises(TokenError, match="invalid_grant"):
+    with pytest.raises(runner.JobFailed, match="invalid_grant") as failed:
         runner.run_job(memory_context, "digest")
-    tick(memory_context, "digest")  # the scheduled run: logged, no exception escapes to APScheduler
+    assert isinstance(failed.value.__cause__, TokenError)
+    # the scheduled run: logged, no exception escapes to APScheduler
+    Turns(memory_context, lease_wait=0, gather=0).tick("digest")

@@ -50,6 +50,16 @@ def test_timestamps_with_and_without_time() -> None:
         parse_timestamp("01/03/2026 25:00:00")
 
 
+@pytest.mark.parametrize("locale", ["en-GB", "en-US"])
+def test_the_web_forms_timestamp_is_the_exact_instant_in_every_locale(locale: str) -> None:
+    exact = datetime(2026, 12, 1, 14, 3, 7, 123456)
+    assert parse_timestamp("2026-12-01 14:03:07.123456", locale) == exact
+    assert parse_timestamp("2026-12-01T14:03:07.123456", locale) == exact
+    assert parse_timestamp("2026-02-03 04:05:06.000001", locale) == datetime(2026, 2, 3, 4, 5, 6, 1)
+    assert parse_timestamp("01/03/2026 14:05:33.5", "en-GB") == datetime(2026, 3, 1, 14, 5, 33, 500000)
+    assert parse_timestamp("2026-12-01 14:03:07.1234569", locale) == exact  # beyond microseconds: dropped
+
+
 @pytest.mark.parametrize(
     ("born", "on", "age"),
     [

@@ -9,6 +9,7 @@ import pytest
 from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
 from hsb_sheets.adapters.workbook.memory import MemoryWorkbook
 from hsb_sheets.domain.tabs import DIRECTORY, INTERVENTIONS, OUTBOX, InterventionsTab, OutboxTab
+from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.digest import run_digest
 from hsb_sheets.services.intake import run_intake
@@ -16,13 +17,13 @@ from hsb_sheets.services.meetings import run_meetings
 from hsb_sheets.services.reminders import run_reminders
 from hsb_sheets.services.rule_source import read_rule_csv
 from hsb_sheets.services.setup import setup_register
-from tests.conftest import ROOT, FixedClock, valid_answers
+from tests.conftest import FixedClock, valid_answers
 from tests.unit.test_intake_service import mailer, submit
 
 
 @pytest.fixture
 def ctx(memory_context: Context, clock: FixedClock) -> Context:
-    setup_register(memory_context, directory_seed=read_rule_csv(ROOT / "config" / "directory.example.csv"))
+    setup_register(memory_context, directory_seed=read_rule_csv(shipped("config/directory.example.csv")))
     submit(
         memory_context,
         ("09/03/2026 09:00:00", valid_answers(traffic_light="Red", referrer_email="a@example.org")),

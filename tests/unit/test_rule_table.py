@@ -10,9 +10,9 @@ import pytest
 from hsb_sheets.domain.facts import FactKind, FactValue
 from hsb_sheets.domain.rules import RuleTable, parse_rule_table
 from hsb_sheets.errors import RuleTableError
+from hsb_sheets.resources import shipped
 from hsb_sheets.services.rule_source import read_rule_csv
 from hsb_sheets.services.rules_check import run_examples
-from tests.conftest import ROOT
 
 Csv = tuple[list[str], list[list[str]]]
 
@@ -106,7 +106,7 @@ def test_blank_rows_are_ignored_and_negation_works(rules_csv: Csv, catalogue: di
 
 
 def test_the_worked_examples_pass(table: RuleTable, catalogue: dict[str, FactKind]) -> None:
-    header, rows = read_rule_csv(ROOT / "config" / "routing_examples.csv")
+    header, rows = read_rule_csv(shipped("config/routing_examples.csv"))
     count, failures = run_examples(table, header, rows, catalogue)
     assert count >= 10
     assert failures == []
@@ -116,6 +116,6 @@ def test_a_changed_rule_fails_its_example(
     rules_csv: Csv, catalogue: dict[str, FactKind], tmp_path: Path
 ) -> None:
     table = parse_rule_table(*edited(rules_csv, "TL-7", "child_gender", "Female"), catalogue)
-    header, rows = read_rule_csv(ROOT / "config" / "routing_examples.csv")
+    header, rows = read_rule_csv(shipped("config/routing_examples.csv"))
     _, failures = run_examples(table, header, rows, catalogue)
     assert {f.output for f in failures} == {"assessment_tools"}

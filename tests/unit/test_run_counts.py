@@ -16,13 +16,13 @@ from hsb_sheets.cli.common import console
 from hsb_sheets.cli.report import print_outcome
 from hsb_sheets.domain.tabs import JOB_STATUS
 from hsb_sheets.logs import LOGGER
+from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.demo_data import demo_responses
 from hsb_sheets.services.rule_source import read_rule_csv
 from hsb_sheets.services.runner import JobOutcome, counts_of, run_jobs, watch_job
 from hsb_sheets.services.setup import setup_register
 from hsb_sheets.services.workspace import add_demo_interventions, import_responses
-from tests.conftest import ROOT
 
 # What each job's summary prints, and which count each number is.
 SUMMARY_NUMBERS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
@@ -108,7 +108,7 @@ def log_lines() -> Iterator[LogLines]:
 def ctx(memory_context: Context) -> Context:
     """The demo's Directory and fictional responses; a calendar that cannot say who is free, twice."""
     memory_context.calendar = FlakyCalendar(failures=2)
-    setup_register(memory_context, directory_seed=read_rule_csv(ROOT / "config" / "directory.example.csv"))
+    setup_register(memory_context, directory_seed=read_rule_csv(shipped("config/directory.example.csv")))
     header, rows = demo_responses(memory_context.form, memory_context.now())
     import_responses(memory_context, header, rows)
     return memory_context

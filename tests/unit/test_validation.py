@@ -55,14 +55,49 @@ def test_email_addresses_must_be_valid(form: FormDefinition, address: str) -> No
     assert "lead_professional_email" in errors_for(form, lead_professional_email=address)
 
 
-@pytest.mark.parametrize(
-    "phone", ["01632 960123", "+44 1632 960123", "07700 900123", "(01632) 960-123", "+44 (0)7700 900123"]
-)
+# DESIGN section 3: 8 to 11 digits starting 0, or +44 then 9 or 10 digits; spaces, brackets, hyphens.
+UK_PHONES = [
+    "0800 1111",  # 8 digits, the shortest
+    "01632 960 001",
+    "07700 900123",
+    "01632 960123",
+    "016329601",  # 9 digits
+    "(01632) 960-123",
+    "0800-1111",
+    "  07700 900123  ",
+    "+44 1632 960123",  # +44 and 10 digits
+    "+44 800 111 111",  # +44 and 9 digits
+    "+447700900123",
+    "+44 (0)7700 900123",  # the trunk 0 in brackets is not counted
+    "(+44) 1632 960123",
+    "+44-1632-960123",
+]
+NOT_UK_PHONES = [
+    "12345",
+    "0800 111",  # 7 digits
+    "1632 960123",  # no leading 0
+    "01632 96012345",  # 13 digits
+    "016329601234",  # 12 digits
+    "+44 800 1111",  # +44 and 7 digits
+    "+44 1632 9601",  # +44 and 8 digits
+    "+44 01632 960123",  # +44 and 11 digits
+    "+44",
+    "+1 202 555 0100",
+    "0044 1632 960123",  # 14 digits, whatever the prefix means
+    "01632.960.123",  # dots are not allowed
+    "07700 9001x3",
+    "01632 960123 ext 4",
+    "٠١٦٣٢٩٦٠١٢٣",  # digits, but not 0-9
+    "phone me",
+]
+
+
+@pytest.mark.parametrize("phone", UK_PHONES)
 def test_uk_phone_numbers_are_accepted(form: FormDefinition, phone: str) -> None:
     assert isinstance(check(form, referrer_phone=phone), ValidResponse)
 
 
-@pytest.mark.parametrize("phone", ["12345", "+1 202 555 0100", "01632 96012345", "phone me"])
+@pytest.mark.parametrize("phone", NOT_UK_PHONES)
 def test_other_phone_numbers_are_errors(form: FormDefinition, phone: str) -> None:
     assert errors_for(form, referrer_phone=phone)["referrer_phone"].endswith("this is not a UK phone number.")
 

@@ -1,5 +1,5 @@
 """Google Forms API v1 payloads: the referral form as Forms items, and the batchUpdate requests that
-bring a published form in line with config/referral_form.yaml in place (so its questions, and the
+bring a published form in line with hsb_sheets/config/referral_form.yaml in place (so its questions, and the
 sheet columns linked to them, keep their identity)."""
 
 from __future__ import annotations

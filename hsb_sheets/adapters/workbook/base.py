@@ -156,9 +156,8 @@ class Workbook(Protocol):
 
         A date-time cell gives its value, whatever its number format shows: on Google the serial
         number (days since 30 December 1899 in the spreadsheet's time zone, with the fraction of a
-        second), which costs one more request; locally the text as read (a real date-time cell reads
-        as ISO text with its microseconds). WorkbookError if the tab or column is missing, or (on
-        Google) if the tab's rows moved between ``read`` and this call.
+        second), from the same request as ``read``; locally the text as read (a real date-time cell
+        reads as ISO text with its microseconds). WorkbookError if the tab or column is missing.
         """
         ...
 

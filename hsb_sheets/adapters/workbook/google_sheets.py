@@ -1,34 +1,40 @@
 """The register as a Google spreadsheet, through gspread's HTTP client (Sheets API v4).
 
-A job run costs a constant number of requests, whatever the size of the register: tabs are read in
-one ``values:batchGet``; a write re-reads the tabs it touches in one ``values:batchGet`` and writes
-everything in one ``values:batchUpdate`` with ``valueInputOption=RAW`` (so a form answer can never
-become a formula). Rows are found by their key in that fresh read, never by a row number remembered
-from earlier, so a coordinator who sorts, filters, inserts or deletes rows while a job runs cannot
-make a value land on the wrong case. The grid grows (``appendDimension``) only when appended rows
-need it.
+A job run costs a constant number of requests, whatever the size of the register. Tabs are read in
+one ``spreadsheets.get`` with grid data (values as shown and as stored, and each row's anchor);
+within a run each tab is read once. A write sends at most two requests: one atomic
+``spreadsheets.batchUpdate`` that inserts appended rows (``insertDimension``, so an append never
+overwrites a row) and anchors every row still without one, then one
+``values:batchUpdateByDataFilter`` (``valueInputOption=RAW``, so a form answer never becomes a
+formula) that finds each row by its anchor when the write is applied and returns the header and rows
+as the write left them. :mod:`google_rows` plans that write and checks
+the answer; whatever a coordinator's edit displaced just before the write is repaired by the next try
+(a fresh read, then the repairs), at most :data:`~google_rows.ATTEMPTS` tries. Its docstring states
+the limits.
 
-Every request passes through one choke point, :class:`SheetsHTTPClient`, which rewrites the endpoint
-(tests point it at a local fake), counts requests, and retries 429, 5xx and connection errors with
-bounded, jittered exponential backoff that honours ``Retry-After``.
+Every request passes through one choke point, :class:`~google_client.SheetsHTTPClient`, which retries
+429, 5xx, Google's 403 rate-limit answers and connection errors with bounded, jittered backoff.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
-import random
 import threading
-import time
-from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import requests
 from gspread.exceptions import APIError
-from gspread.http_client import HTTPClient
+from gspread.urls import SPREADSHEET_URL
 
-from hsb_sheets.adapters.workbook import a1
+from hsb_sheets.adapters.workbook import a1, google_rows
 from hsb_sheets.adapters.workbook.base import HeldOpen, Table, WriteBatch
+from hsb_sheets.adapters.workbook.google_client import (
+    API_DISABLED,
+    SCOPES,
+    SheetsHTTPClient,
+    reasons,
+)
 from hsb_sheets.adapters.workbook.google_layout import (
     LAYOUT_KEY,
     add_sheet_request,
@@ -36,93 +42,28 @@ from hsb_sheets.adapters.workbook.google_layout import (
     layout_requests,
     marker_requests,
 )
-from hsb_sheets.adapters.workbook.plan import TabPlan, apply_plan, plan_writes, table_from_values
+from hsb_sheets.adapters.workbook.google_rows import Grid, RowWrite
 from hsb_sheets.domain.layout import Layout
 from hsb_sheets.domain.tabs import TabSpec
 from hsb_sheets.errors import WorkbookError
 
-SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
-GOOGLE = "https://sheets.googleapis.com"
-RETRYABLE = frozenset({429, 500, 502, 503, 504})
-GROW_BY = 5000  # rows added at a time when appends reach the end of the grid
+__all__ = ["SCOPES", "SheetsHTTPClient", "SheetsWorkbook", "SpreadsheetInfo"]
+
+GRID_FIELDS = (
+    "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
+    "data(rowData(values(formattedValue,effectiveValue)),rowMetadata(developerMetadata(metadataId,metadataKey))))"
+)
+INFO_FIELDS = "properties(title,locale,timeZone),sheets(properties(sheetId,title,index))"
 
 
-class SheetsHTTPClient(HTTPClient):
-    """gspread's HTTP client with an endpoint override, a request counter and bounded retries.
+@dataclass(frozen=True)
+class SpreadsheetInfo:
+    """The spreadsheet's own settings and its tabs, in order (for doctor to compare with Settings)."""
 
-    gspread's own BackOffHTTPClient is not used: in 6.2.1 it never stops retrying.
-    """
-
-    def __init__(
-        self,
-        session: requests.Session,
-        *,
-        endpoint: str | None = None,
-        retries: int = 5,
-        base_delay: float = 1.0,
-        max_delay: float = 32.0,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        super().__init__(None, session)  # type: ignore[arg-type]  # the session carries the auth
-        self.endpoint = endpoint.rstrip("/") if endpoint else None
-        self.retries = retries
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self.sleep = sleep
-        self.requests = 0
-        self.timeout = 60.0
-
-    def _delay(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after is not None:
-            with contextlib.suppress(ValueError):
-                return min(self.max_delay, max(0.0, float(retry_after)))
-        return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
-
-    def request(
-        self,
-        method: str,
-        endpoint: str,
-        params: Any = None,
-        data: bytes | None = None,
-        json: Mapping[str, Any] | None = None,
-        files: Any = None,
-        headers: MutableMapping[str, str] | None = None,
-    ) -> requests.Response:
-        """One API call, retried while Google answers 429/5xx or the connection fails."""
-        url = endpoint.replace(GOOGLE, self.endpoint, 1) if self.endpoint else endpoint
-        for attempt in range(self.retries + 1):
-            self.requests += 1
-            try:
-                response = self.session.request(
-                    method=method,
-                    url=url,
-                    json=json,
-                    params=params,
-                    data=data,
-                    files=files,
-                    headers=headers,
-                    timeout=self.timeout,
-                )
-            except requests.RequestException as problem:
-                if attempt == self.retries:
-                    raise WorkbookError(
-                        f"Google Sheets could not be reached ({type(problem).__name__}) after {attempt + 1} "
-                        "tries. This step wrote nothing; the next run will finish the work."
-                    ) from None
-                self.sleep(self._delay(attempt, None))
-                continue
-            if response.ok:
-                return response
-            if response.status_code in RETRYABLE:
-                if attempt == self.retries:
-                    raise WorkbookError(
-                        f"Google Sheets is busy (HTTP {response.status_code}) after {attempt + 1} tries. "
-                        "This step wrote nothing; the next run will finish the work."
-                    )
-                self.sleep(self._delay(attempt, response.headers.get("Retry-After")))
-                continue
-            raise APIError(response)
-        raise AssertionError("unreachable")
+    title: str
+    locale: str
+    time_zone: str
+    tabs: tuple[str, ...]
 
 
 class SheetsWorkbook:
@@ -134,9 +75,8 @@ class SheetsWorkbook:
         self.editor = editor  # the service account: the only editor of protected system columns
         self._lock = threading.RLock()
         self._depth = 0
-        self._tables: dict[str, Table] = {}
-        self._grids: dict[str, tuple[int, int]] = {}
-        self._sheet_ids: dict[str, int] = {}
+        self._grids: dict[str, Grid] = {}
+        self._info: SpreadsheetInfo | None = None
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -146,10 +86,7 @@ class SheetsWorkbook:
         except APIError as problem:
             code = problem.response.status_code
             if code == 403:
-                raise WorkbookError(
-                    "The service account may not open the register: share the spreadsheet with the "
-                    "service account's email address as an editor."
-                ) from None
+                raise WorkbookError(_refusal(what, reasons(problem.response))) from None
             if code == 404:
                 raise WorkbookError(
                     f"There is no spreadsheet with id {self.spreadsheet_id}; check spreadsheet_id."
@@ -162,9 +99,13 @@ class SheetsWorkbook:
                 ) from None
             raise WorkbookError(f"Google Sheets refused to {what} (HTTP {code}): {message}") from None
 
+    def _post(self, what: str, suffix: str, body: Mapping[str, Any]) -> Any:
+        url = SPREADSHEET_URL % self.spreadsheet_id + suffix
+        return self._call(what, lambda: self.http.request("post", url, json=body).json())
+
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
-        """One run: reads are kept until the run ends (writes always re-read what they touch)."""
+        """One run: tabs read are kept until the run ends, in step with the run's own writes."""
         with self._lock:
             self._depth += 1
             try:
@@ -172,125 +113,176 @@ class SheetsWorkbook:
             finally:
                 self._depth -= 1
                 if self._depth == 0:
-                    self._tables.clear()
                     self._grids.clear()
+                    self._info = None
 
-    def _fetch(self, names: Sequence[str]) -> dict[str, Table]:
-        """Whole tabs in one values:batchGet."""
+    def _fetch(self, names: Sequence[str]) -> dict[str, Grid]:
+        """Whole tabs, with each row's anchor, in one spreadsheets.get."""
         if not names:
             return {}
+        params = {
+            "ranges": [a1.quote_tab(n) for n in names],
+            "includeGridData": "true",
+            "fields": GRID_FIELDS,
+        }
+        url = SPREADSHEET_URL % self.spreadsheet_id
         answer = self._call(
-            "read tabs " + ", ".join(names),
-            lambda: self.http.values_batch_get(self.spreadsheet_id, [a1.quote_tab(n) for n in names]),
+            "read tabs " + ", ".join(names), lambda: self.http.request("get", url, params=params).json()
         )
-        tables = {}
-        for name, value_range in zip(names, answer.get("valueRanges", []), strict=True):
-            self._grids[name] = a1.grid_size(value_range.get("range", ""))
-            rows = [[str(v) for v in row] for row in value_range.get("values", [])]
-            tables[name] = table_from_values(name, rows)
-        return tables
+        grids = {}
+        for sheet in answer.get("sheets", []):
+            grid = google_rows.grid_from_sheet(sheet)
+            grids[grid.table.name] = grid
+        return {name: grids[name] for name in names}
 
     # -- the port ------------------------------------------------------------------------------
 
     def read(self, tabs: Sequence[str]) -> dict[str, Table]:
         """Tabs as text; within a session each tab is fetched at most once."""
         with self._lock:
-            missing = [t for t in tabs if t not in self._tables]
+            missing = [t for t in tabs if t not in self._grids]
             fetched = self._fetch(missing)
             if self._depth:
-                self._tables.update(fetched)
-            source = {**self._tables, **fetched}
-            return {t: Table(t, list(source[t].header), [row[:] for row in source[t].rows]) for t in tabs}
+                self._grids.update(fetched)
+            source = {**self._grids, **fetched}
+            return {t: _copy(source[t].table) for t in tabs}
 
     def read_values(self, tab: str, column: str) -> list[str]:
-        """One column's values as stored (a date-time as its serial number), in one ``values.get``.
+        """One column's values as stored (a date-time as its serial number), row for row as read.
 
-        The tab is fetched whole with ``valueRenderOption=UNFORMATTED_VALUE`` and
-        ``dateTimeRenderOption=SERIAL_NUMBER``, and its text cells are checked against the tab as this
-        session read it: two requests are not one snapshot, and rows a coordinator sorted in between
-        must never give one response another's instant. Rows Google Forms appended in between are
-        simply not returned (the next run reads them). Numbers come back as their text.
+        They come with the tab's read (each cell's ``effectiveValue`` beside its ``formattedValue``, in
+        the same ``spreadsheets.get``), so they cost no request of their own and are one snapshot with
+        the rows: a sort in between cannot give one response another's instant. Numbers come back as
+        their text, TRUE and FALSE in capitals.
         """
         with self._lock:
-            shown = self.read([tab])[tab]
-            index = shown.index(column)
-            options: dict[str, Any] = {
-                "valueRenderOption": "UNFORMATTED_VALUE",
-                "dateTimeRenderOption": "SERIAL_NUMBER",
-            }
-            answer = self._call(
-                f"read the values of '{tab}'",
-                lambda: self.http.values_get(self.spreadsheet_id, a1.quote_tab(tab), params=options),
-            )
-            stored: list[list[Any]] = answer.get("values", [])[1:]
-            values = []
-            for number, row in enumerate(shown.rows):
-                raw = stored[number] if number < len(stored) else []
-                cells = itertools.zip_longest(raw[: len(row)], row, fillvalue="")
-                if any(isinstance(value, str) and value != text for value, text in cells):
-                    raise WorkbookError(
-                        f"The '{tab}' tab changed while it was being read (rows sorted, inserted or "
-                        "deleted). This run wrote nothing; the next run will read it again."
-                    )
-                value = raw[index] if index < len(raw) else ""
-                values.append(str(value).upper() if isinstance(value, bool) else str(value))
-            return values
+            grid = self._grids.get(tab)
+            if grid is None:
+                grid = self._fetch([tab])[tab]
+                if self._depth:
+                    self._grids[tab] = grid
+            index = grid.table.index(column)
+            return [row[index] for row in grid.stored]
 
     def held_open(self) -> HeldOpen | None:
         """Always None: people edit a Google spreadsheet live, beside the jobs, and no save undoes them."""
         return None
 
     def write(self, batch: WriteBatch) -> None:
-        """Re-read the touched tabs, place every value by key, and write it all in one request."""
+        """Write a batch with every value anchored to its row; repair what an edit displaced meanwhile.
+
+        Outside a session the touched tabs are read first (one request more). A batch with appends
+        and updates is two requests: should the second fail, the appended rows are written and the
+        updates are not (the next run makes them again from the register). A repair puts overwritten
+        cells back before a keyed update is tried again, so the key it looks for is there.
+        """
         if not batch:
             return
         with self._lock:
             names = sorted({w.tab for w in batch.appends} | {w.tab for w in batch.updates})
-            fresh = self._fetch(names)  # the rows as they are now, after any coordinator edits
-            plans = plan_writes(fresh, batch)
-            data = [value_range for name in names for value_range in _value_ranges(plans[name])]
-            self._grow(names, {name: plans[name].end_row for name in names})
-            self._call(
-                "write to the register",
-                lambda: self.http.values_batch_update(
-                    self.spreadsheet_id, {"valueInputOption": "RAW", "data": data}
-                ),
+            missing = [n for n in names if n not in self._grids]
+            grids = {**{n: self._grids[n] for n in names if n in self._grids}, **self._fetch(missing)}
+            appends, updates, fixes = list(batch.appends), list(batch.updates), list[RowWrite]()
+            gone: list[str] = []
+            for _attempt in range(google_rows.ATTEMPTS):
+                now, later = (updates, []) if not fixes else ([], updates)
+                plan = google_rows.plan_rows(grids, appends, now, fixes)
+                outcome = self._send(plan, grids)
+                gone += outcome.gone
+                if outcome.done and not later:
+                    if self._depth:
+                        google_rows.remember(grids, plan)
+                        self._grids.update(grids)
+                    if gone:
+                        raise WorkbookError(
+                            "A coordinator deleted a row while a job wrote to it ("
+                            + ", ".join(gone)
+                            + "); everything else was written."
+                        )
+                    return
+                appends, updates, fixes = [], outcome.updates + later, outcome.fixes
+                grids = self._fetch(names)  # the rows as they are now, to repair against
+                for name in names:
+                    self._grids.pop(name, None)
+            raise WorkbookError(
+                "The register's rows or columns kept moving while a job wrote to "
+                + ", ".join(f"'{n}'" for n in names)
+                + f" ({google_rows.ATTEMPTS} tries); values of its last try may sit in the wrong column "
+                "of the rows they were meant for. Ask coordinators to pause inserting columns there and "
+                "check those rows; the next run will finish the work."
             )
-            if self._depth:
-                apply_plan(fresh, plans)
-                self._tables.update(fresh)
 
-    def _sheet_id(self, name: str) -> int:
-        if name not in self._sheet_ids:
-            metadata = self._call(
-                "read the register's tabs", lambda: self.http.fetch_sheet_metadata(self.spreadsheet_id)
-            )
-            self._sheet_ids = {
-                s["properties"]["title"]: s["properties"]["sheetId"] for s in metadata.get("sheets", [])
-            }
-        return self._sheet_ids[name]
-
-    def _grow(self, names: Sequence[str], end_row: Mapping[str, int]) -> None:
-        """Add rows to tabs whose appends would pass the end of the grid (one request, rarely)."""
-        requests_ = []
-        for name in names:
-            rows, _ = self._grids.get(name, (0, 0))
-            needed = end_row[name]
-            if needed > rows:
-                requests_.append(
-                    {
-                        "appendDimension": {
-                            "sheetId": self._sheet_id(name),
-                            "dimension": "ROWS",
-                            "length": needed - rows + GROW_BY,
-                        }
-                    }
+    def _send(self, plan: google_rows.WritePlan, grids: Mapping[str, Grid]) -> google_rows.Outcome:
+        """One try: insert and anchor rows (if needed), then write every value by its anchor."""
+        structural, anchoring = google_rows.structural_requests(plan, grids)
+        inserted: dict[str, list[str]] = {}
+        if structural:
+            body: dict[str, Any] = {"requests": structural}
+            if plan.inserts:
+                body.update(
+                    includeSpreadsheetInResponse=True,
+                    responseRanges=google_rows.header_ranges(plan),
+                    responseIncludeGridData=True,
                 )
-        if requests_:
-            self._call(
-                "add rows to the register",
-                lambda: self.http.batch_update(self.spreadsheet_id, {"requests": requests_}),
+            answer = self._call(
+                "add rows to the register", lambda: self.http.batch_update(self.spreadsheet_id, body)
             )
+            google_rows.give_anchors(plan, anchoring, answer.get("replies", []))
+            inserted = google_rows.headers_of(answer.get("updatedSpreadsheet", {}))
+        headers: dict[str, list[str]] = {}
+        rows: dict[int, list[str]] = {}
+        data = google_rows.value_ranges(plan)
+        if any("developerMetadataLookup" in d["dataFilter"] for d in data):
+            values = {"valueInputOption": "RAW", "includeValuesInResponse": True, "data": data}
+            answer = self._post("write to the register", "/values:batchUpdateByDataFilter", values)
+            headers, rows = google_rows.read_answer(answer)
+        return google_rows.check(plan, grids, headers, rows, inserted)
+
+    # -- the spreadsheet itself ----------------------------------------------------------------
+
+    def describe(self) -> SpreadsheetInfo:
+        """Title, locale, time zone and tab names (one spreadsheets.get, kept for the session)."""
+        with self._lock:
+            if self._info is None:
+                url = SPREADSHEET_URL % self.spreadsheet_id
+                answer = self._call(
+                    "read the spreadsheet's settings",
+                    lambda: self.http.request("get", url, params={"fields": INFO_FIELDS}).json(),
+                )
+                properties = answer.get("properties", {})
+                sheets = sorted(answer.get("sheets", []), key=lambda s: s["properties"].get("index", 0))
+                info = SpreadsheetInfo(
+                    str(properties.get("title", "")),
+                    str(properties.get("locale", "")),
+                    str(properties.get("timeZone", "")),
+                    tuple(str(s["properties"]["title"]) for s in sheets),
+                )
+                if not self._depth:
+                    return info
+                self._info = info
+            return self._info
+
+    def tab_headers(self, names: Sequence[str] | None = None) -> dict[str, list[str]]:
+        """Each tab's header row (all tabs if none are named): one values:batchGet of first rows.
+
+        Tabs already read in this session cost nothing; naming no tab costs one more request (the
+        tab list, from :meth:`describe`).
+        """
+        with self._lock:
+            wanted = list(self.describe().tabs if names is None else names)
+            missing = [n for n in wanted if n not in self._grids]
+            headers = {n: list(self._grids[n].table.header) for n in wanted if n in self._grids}
+            if missing:
+                answer = self._call(
+                    "read header rows",
+                    lambda: self.http.values_batch_get(
+                        self.spreadsheet_id, [f"{a1.quote_tab(n)}!1:1" for n in missing]
+                    ),
+                )
+                for name, value_range in zip(missing, answer.get("valueRanges", []), strict=True):
+                    first = (value_range.get("values") or [[]])[0]
+                    headers[name] = _trimmed([str(v) for v in first])
+            return {n: headers[n] for n in wanted}
 
     def apply_layout(self, layout: Layout) -> list[str]:
         """Dropdowns, red rows, protected system columns and frozen headers, in one batchUpdate.
@@ -312,7 +304,7 @@ class SheetsWorkbook:
                 | {h.tab for h in layout.highlights}
                 | {p.name for p in layout.protected}
             )
-            headers = {name: table.header for name, table in self._fetch(tabs).items()}
+            headers = {name: grid.table.header for name, grid in self._fetch(tabs).items()}
             requests_ = layout_requests(layout, sheets, headers, self.editor)
             requests_ += [freeze_request(sheets[name]) for name in tabs]
             requests_ += marker_requests(layout.fingerprint(), replace=marker is not None)
@@ -342,7 +334,7 @@ class SheetsWorkbook:
             headers = self._fetch([spec.name for spec in specs])
             data = []
             for spec in specs:
-                header = headers[spec.name].header
+                header = headers[spec.name].table.header
                 missing = [c for c in spec.header if c not in header]
                 if not missing:
                     continue
@@ -359,15 +351,32 @@ class SheetsWorkbook:
                         self.spreadsheet_id, {"valueInputOption": "RAW", "data": data}
                     ),
                 )
-            self._tables.clear()
-            self._sheet_ids.clear()
+            self._grids.clear()
+            self._info = None
             return changes
 
 
-def _value_ranges(plan: TabPlan) -> list[dict[str, Any]]:
-    """A write plan for one tab as value ranges: one per updated cell, one per appended row."""
-    ranges = [{"range": a1.cell(c.row, c.column, plan.tab), "values": [[c.value]]} for c in plan.updates]
-    for new in plan.appends:
-        area = a1.area(new.row, 1, new.row, max(len(new.values), 1), plan.tab)
-        ranges.append({"range": area, "values": [new.values]})
-    return ranges
+def _refusal(what: str, found: set[str]) -> str:
+    """The message for a 403 that is not a rate limit: what to fix, by Google's reason."""
+    if found & API_DISABLED:
+        return (
+            "The Google Sheets API is not enabled for the service account's Google Cloud project: "
+            "enable it (APIs & Services > Library > Google Sheets API), then run again."
+        )
+    if found & {"forbidden", "PERMISSION_DENIED", "insufficientPermissions"}:
+        return (
+            "The service account may not open the register: share the spreadsheet with the "
+            "service account's email address as an Editor."
+        )
+    why = " ".join(sorted(found)) or "no reason given"
+    return f"Google Sheets refused to {what} (HTTP 403 {why})."
+
+
+def _copy(table: Table) -> Table:
+    return Table(table.name, list(table.header), [row[:] for row in table.rows])
+
+
+def _trimmed(cells: list[str]) -> list[str]:
+    while cells and not cells[-1]:
+        cells.pop()
+    return cells

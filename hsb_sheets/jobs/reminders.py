@@ -1,4 +1,4 @@
-"""Run the reminders job once: ``python -m jobs.reminders`` (settings from HSB_SHEETS_CONFIG)."""
+"""Run the reminders job once: ``python -m hsb_sheets.jobs.reminders`` (settings from HSB_SHEETS_CONFIG)."""
 
 from hsb_sheets.cli import cli
 

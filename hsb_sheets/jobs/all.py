@@ -1,4 +1,4 @@
-"""Run every job once, for cron or a scheduled container: ``python -m jobs.all``."""
+"""Run every job once, for cron or a scheduled container: ``python -m hsb_sheets.jobs.all``."""
 
 from hsb_sheets.cli import cli
 

@@ -1,4 +1,4 @@
-"""Run the meetings job once: ``python -m jobs.meetings`` (settings from HSB_SHEETS_CONFIG)."""
+"""Run the meetings job once: ``python -m hsb_sheets.jobs.meetings`` (settings from HSB_SHEETS_CONFIG)."""
 
 from hsb_sheets.cli import cli
 

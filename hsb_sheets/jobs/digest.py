@@ -1,4 +1,4 @@
-"""Run the digest job once: ``python -m jobs.digest`` (settings from HSB_SHEETS_CONFIG)."""
+"""Run the digest job once: ``python -m hsb_sheets.jobs.digest`` (settings from HSB_SHEETS_CONFIG)."""
 
 from hsb_sheets.cli import cli
 

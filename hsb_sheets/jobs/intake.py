@@ -1,4 +1,4 @@
-"""Run the intake job once: ``python -m jobs.intake`` (settings from HSB_SHEETS_CONFIG)."""
+"""Run the intake job once: ``python -m hsb_sheets.jobs.intake`` (settings from HSB_SHEETS_CONFIG)."""
 
 from hsb_sheets.cli import cli
 
