@@ -2,9 +2,10 @@
 
 Prints one JSON line per register size (100, 5,000 and 50,000 referrals) with, for the intake,
 meetings and reminders jobs: requests per run, wall time and peak Python memory. Target: the same
-request count at every size (at most 6 per job run) and under 10 seconds per run at 50,000. For
-comparison it also updates 100 referrals the naive way (gspread, one row at a time) and prints that
-request count. Run by hand: ``python benchmarks/sheets_calls.py`` (``--sizes 100 5000`` for a quick run).
+request count at every size (at most 6 per job run, 8 for a meetings run with invitations to send)
+and under 10 seconds per run at 50,000. For comparison it also updates 100 referrals the naive way
+(gspread, one row at a time) and prints that request count. Run by hand:
+``python benchmarks/sheets_calls.py`` (``--sizes 100 5000`` for a quick run).
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ def run_size(size: int) -> dict[str, object]:
             "intake": measure(fake, lambda: run_intake(ctx)),
             "meetings": measure(fake, lambda: run_meetings(ctx)),
             "reminders": measure(fake, lambda: run_reminders(ctx)),
-            "target": {"requests_per_run_at_most": 6, "seconds_at_50000": 10},
+            "target": {"requests_per_run_at_most": 6, "meetings_requests_at_most": 8, "seconds_at_50000": 10},
         }
     finally:
         fake.stop()

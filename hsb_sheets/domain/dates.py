@@ -2,13 +2,15 @@
 
 Accepted: ISO (``2026-03-01``), the sheet's locale (en-GB ``01/03/2026`` is 1 March; en-US is
 month first) and a sheet serial number (days since 30 December 1899). Impossible or incomplete
-dates are errors, never guesses.
+dates are errors, never guesses. :func:`parse_instant` reads only the forms no locale can change
+(ISO text and serial numbers), to the microsecond: the moment a response was submitted.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 
 SHEET_EPOCH = date(1899, 12, 30)
 LOCALES = ("en-GB", "en-US")
@@ -17,6 +19,10 @@ _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _SLASHED = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
 _SERIAL = re.compile(r"\d{1,6}(?:\.\d+)?")
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?")
+_ISO_MOMENT = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?"
+)
+_MICROSECONDS_PER_DAY = 86_400_000_000
 # Serials for 1 Jan 1900 .. 31 Dec 2199: anything else is not a plausible date.
 _SERIAL_RANGE = (2, 109_574)
 
@@ -75,6 +81,51 @@ def parse_timestamp(text: str, locale: str = "en-GB") -> datetime:
         raise DateFormatError("has an impossible time")
     microsecond = int((m[4] or "")[:6].ljust(6, "0"))
     return datetime.combine(day, time(hour, minute, second, microsecond))
+
+
+def serial_microseconds(serial: str | float) -> int:
+    """A serial number of days as whole microseconds, snapped to the second or millisecond it means.
+
+    Programs write a serial rounded to 15 significant digits (LibreOffice: ``46082.4166666667`` for
+    10:00, about 8 microseconds off) or as the shortest text that gives back its floating-point
+    value (Excel, Google: ``36526.08419`` is exactly 02:01:14.016). So a serial within one unit of
+    its 15th significant digit (at least a microsecond) of a whole second is that second, else of a
+    whole millisecond that millisecond, else it is the nearest microsecond. The same text always
+    gives the same answer.
+    """
+    number = Decimal(serial if isinstance(serial, str) else repr(serial))
+    total = number * _MICROSECONDS_PER_DAY
+    unit = _MICROSECONDS_PER_DAY * Decimal(10) ** (number.adjusted() - 14) if number else Decimal(0)
+    slack = max(Decimal(1), unit)
+    for step in (1_000_000, 1_000):
+        nearest = (total / step).to_integral_value() * step
+        if abs(total - nearest) <= slack:
+            return int(nearest)
+    return int(total.to_integral_value())
+
+
+def parse_instant(text: str) -> datetime | None:
+    """The moment a timestamp names as a naive local time to the microsecond, if no locale can change it.
+
+    ISO text (``2026-12-01 14:03:07.123456``: what the web form writes, and what the register reader
+    gives for a real date-time cell) and a sheet serial number (Google's unformatted value of a
+    date-time cell: days since 30 December 1899 in the spreadsheet's time zone) are read; anything
+    else (``01/03/2026 10:00``, whose meaning depends on the Date locale, or no date at all) is None.
+    """
+    value = " ".join(text.split())
+    if _SERIAL.fullmatch(value):
+        if not _SERIAL_RANGE[0] <= float(value) <= _SERIAL_RANGE[1]:
+            return None
+        return datetime.combine(SHEET_EPOCH, time()) + timedelta(microseconds=serial_microseconds(value))
+    m = _ISO_MOMENT.fullmatch(value)
+    if m is None:
+        return None
+    try:
+        moment = datetime(int(m[1]), int(m[2]), int(m[3]), int(m[4] or 0), int(m[5] or 0), int(m[6] or 0))
+        fraction = Decimal("0." + m[7]) if m[7] else Decimal(0)
+    except (ValueError, InvalidOperation):
+        return None
+    return moment + timedelta(microseconds=int((fraction * 1_000_000).to_integral_value()))
 
 
 def age_on(born: date, on: date) -> int:

@@ -131,6 +131,8 @@ class IntakePlan:
     referrals: list[NewReferral] = field(default_factory=list)
     issues: list[NewIssue] = field(default_factory=list)
     already_ingested: int = 0
+    # Ingested by an earlier version, known only by its legacy id: its current id is to be recorded.
+    recognised: list[ResponseRow] = field(default_factory=list)
 
 
 def plan_intake(
@@ -142,7 +144,11 @@ def plan_intake(
     case_numbers: CaseNumbers,
     locale: str = "en-GB",
 ) -> IntakePlan:
-    """Decide every response not yet ingested; each response id is planned at most once."""
+    """Decide every response not yet ingested; each response id is planned at most once.
+
+    A response is ingested if its id is in ``ingested``, or its legacy id is (a register made by an
+    earlier version): those are listed in ``recognised`` so that their current id can be recorded.
+    """
     plan = IntakePlan()
     planned: set[str] = set()
     case_of_response: dict[str, str] = {}
@@ -151,8 +157,12 @@ def plan_intake(
             plan.already_ingested += 1
             continue
         planned.add(row.response_id)
+        if row.legacy_id in ingested:
+            plan.already_ingested += 1
+            plan.recognised.append(row)
+            continue
         try:
-            received: datetime | None = parse_timestamp(row.timestamp, locale)
+            received: datetime | None = row.instant or parse_timestamp(row.timestamp, locale)
         except DateFormatError as problem:
             received = None
             timestamp_error = FieldError("timestamp", f"“{TIMESTAMP}”: the submission time {problem}.")

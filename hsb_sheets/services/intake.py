@@ -88,6 +88,16 @@ def intake_batch(ctx: Context, plan: IntakePlan) -> WriteBatch:
         referrer = referral.assessment.response.text("referrer_email")
         key = OutboxKey.acknowledgement(referral.case_id)
         batch.appends.append(queue_key(key, referral.case_id, "referrer", referrer, now))
+    for row in plan.recognised:
+        batch.appends.append(
+            audit(
+                now,
+                JOB,
+                "response id recorded",
+                detail=f"form row {row.sheet_row}: registered earlier as {row.legacy_id}",
+                response_id=row.response_id,
+            )
+        )
     for issue in plan.issues:
         batch.appends.append(Append(INTAKE_ISSUES, issue_row(issue)))
         batch.appends.append(
@@ -123,7 +133,13 @@ def run_intake(
         table = rules_from_tab(ctx.form, tables[ROUTING_RULES])
         responses_tab, referrals, issues = tables[FORM_RESPONSES], tables[REFERRALS], tables[INTAKE_ISSUES]
         columns = map_columns(ctx.form, responses_tab.header, timestamp_required=True)
-        responses = read_responses(columns, responses_tab.rows, policy.date_locale)
+        # The Timestamp's values, not its display, identify responses (on Google: read with the tab).
+        stamps = (
+            ctx.workbook.read_values(FORM_RESPONSES, responses_tab.header[columns.timestamp])
+            if responses_tab.rows and columns.timestamp is not None
+            else None
+        )
+        responses = read_responses(columns, responses_tab.rows, policy.date_locale, stamps)
         # The Audit log is append-only: a response stays ingested even if a coordinator deletes its row.
         ingested = (
             set(referrals.column(RESPONSE_ID))

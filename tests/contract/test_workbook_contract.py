@@ -260,3 +260,15 @@ def test_appends_reuse_blank_rows_at_the_bottom_but_not_between_rows(harness: Ha
         "HSB-2026-0006",
         "HSB-2026-0007",
     ]
+
+
+def test_read_values_gives_a_columns_text_cells_as_read_row_for_row(harness: Harness) -> None:
+    harness.workbook.write(
+        WriteBatch(appends=[Append("Cases", {"Case ID": f"C{i}", "Notes": v}) for i, v in enumerate(AWKWARD)])
+    )
+    with harness.workbook.session():
+        table = read_cases(harness.workbook)
+        assert harness.workbook.read_values("Cases", "Notes") == table.column("Notes") == AWKWARD
+        assert harness.workbook.read_values("Cases", "Worker") == [""] * len(AWKWARD)
+        with pytest.raises(WorkbookError, match="no 'Missing' column"):
+            harness.workbook.read_values("Cases", "Missing")

@@ -22,6 +22,17 @@ A sort is taken to move rows (so their metadata), as "move around" says. Two beh
 here shows are modelled on the reference's wording: a data filter in values:batchUpdateByDataFilter
 that matches nothing gets no entry in ``responses``, and ``updatedData`` holds "the values of the cells
 in the range matched by the dataFilter after all updates were applied" (for a row: the whole row).
+
+A cell may hold a number rather than text (:class:`Value`): a JSON number written, an ISO date
+entered as USER_ENTERED, or a date-time such as the Timestamp Google Forms stamps (a serial number
+of days since 30 December 1899, with the fraction of a second, shown through its number format).
+As Google does (WorksheetTest.test_get_all_values_date_time_render_options in the recorded
+traffic; https://developers.google.com/sheets/api/reference/rest/v4/ValueRenderOption and
+DateTimeRenderOption), values are read as shown by default (``FORMATTED_VALUE``); with
+``valueRenderOption=UNFORMATTED_VALUE`` numbers come back as JSON numbers and date-times as their
+serial number (``dateTimeRenderOption=SERIAL_NUMBER``, the default) or as shown (``FORMATTED_STRING``).
+Grid data gives each cell's ``formattedValue`` and, when the ``fields`` mask names it (or there is no
+mask), its ``effectiveValue`` (``numberValue`` for a number or date-time, else ``stringValue``).
 """
 
 from __future__ import annotations
@@ -30,6 +41,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from tests.fakes.google_http import ApiError, Discovery, FakeGoogleServer, Method
@@ -44,6 +56,82 @@ WRITES = (
 )
 _NAME_NEEDS_NO_QUOTES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CELL = re.compile(r"([A-Z]*)(\d*)")
+_EPOCH = datetime(1899, 12, 30)
+# Date-time pattern tokens (https://developers.google.com/sheets/api/guides/formats#date_and_time_format_patterns).
+_TOKENS = re.compile(r"yyyy|yy|mm|m|dd|d|hh|h|ss|s|\.0{1,3}|.", re.IGNORECASE)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def serial_of(moment: datetime) -> float:
+    """A local date-time as Google keeps it: days since 30 December 1899 (in the spreadsheet's zone)."""
+    return (moment - _EPOCH) / timedelta(days=1)
+
+
+def render(serial: float, pattern: str) -> str:
+    """A date-time serial shown through a number format pattern such as ``dd/mm/yyyy hh:mm:ss``.
+
+    Supports the numeric tokens (y, m, d, h, s and fractions of a second); ``m`` is minutes after an
+    hour or before seconds, else the month. Seconds shown without their fraction are cut, not
+    rounded (the jobs never depend on which: they read the serial).
+    """
+    moment = _EPOCH + timedelta(microseconds=round(serial * 86_400_000_000))
+    tokens = _TOKENS.findall(pattern)
+    parts = []
+    for i, token in enumerate(tokens):
+        low = token.lower()
+        if low in ("m", "mm"):
+            previous = next((t.lower() for t in reversed(tokens[:i]) if t.isalpha()), "")
+            following = next((t.lower() for t in tokens[i + 1 :] if t.isalpha()), "")
+            is_minute = previous in ("h", "hh") or following in ("s", "ss")
+            number = moment.minute if is_minute else moment.month
+            parts.append(f"{number:0{len(low)}d}")
+        elif low[0] in "ydhs" and low.isalpha():
+            number = {"y": moment.year, "d": moment.day, "h": moment.hour, "s": moment.second}[low[0]]
+            parts.append(f"{number % 100:02d}" if low == "yy" else f"{number:0{len(low)}d}")
+        elif low.startswith(".0"):
+            parts.append("." + f"{moment.microsecond:06d}"[: len(low) - 1])
+        else:
+            parts.append(token)
+    return "".join(parts)
+
+
+class Value(str):
+    """A cell holding a number (a date-time is one) rather than text; as a str, what it shows."""
+
+    number: float
+    pattern: str  # a date-time pattern, or "" for a plain number
+
+    def __new__(cls, number: float, pattern: str = "") -> Value:
+        if pattern:
+            shown = render(number, pattern)
+        else:
+            shown = str(int(number)) if float(number).is_integer() else repr(float(number))
+        cell = super().__new__(cls, shown)
+        cell.number, cell.pattern = number, pattern
+        return cell
+
+    @classmethod
+    def date_time(cls, moment: datetime, pattern: str = "dd/mm/yyyy hh:mm:ss") -> Value:
+        """A date-time cell, shown as Google Forms shows its Timestamp in an en-GB spreadsheet."""
+        return cls(serial_of(moment), pattern)
+
+    def unformatted(self, date_time_render: str) -> Any:
+        """The value ``UNFORMATTED_VALUE`` gives: a JSON number, or a date-time as shown if asked."""
+        if self.pattern and date_time_render == "FORMATTED_STRING":
+            return str(self)
+        return int(self.number) if float(self.number).is_integer() else self.number
+
+
+def cell_data(value: str, stored: bool) -> dict[str, Any]:
+    """CellData of a filled cell: what it shows and, if asked, its effectiveValue."""
+    cell: dict[str, Any] = {"formattedValue": str(value)}
+    if stored:
+        cell["effectiveValue"] = (
+            {"numberValue": value.unformatted("SERIAL_NUMBER")}
+            if isinstance(value, Value)
+            else {"stringValue": value}
+        )
+    return cell
 
 
 def column_letters(index: int) -> str:
@@ -150,6 +238,13 @@ class Sheet:
             row.append("")
         row[c] = value
         (self.formulas.add if formula else self.formulas.discard)((r, c))
+
+    def reformat(self, column: int, pattern: str) -> None:
+        """Give a column's date-time cells a new number format (as Format > Number does): values stay."""
+        for row in self.cells:
+            cell = row[column] if column < len(row) else ""
+            if isinstance(cell, Value) and cell.pattern:
+                row[column] = Value(cell.number, pattern)
 
     def last_row(self) -> int:
         """How many rows hold anything."""
@@ -266,12 +361,23 @@ class FakeSheets:
         r1 = int(m2[2]) if m2[2] else sheet.rows
         return Area(sheet, r0, c0, r1, c1)
 
-    def read(self, area: Area) -> dict[str, Any]:
+    def read(
+        self, area: Area, render: str = "FORMATTED_VALUE", date_time_render: str = "SERIAL_NUMBER"
+    ) -> dict[str, Any]:
         sheet = area.sheet
         r1, c1 = min(area.r1, sheet.rows), min(area.c1, sheet.columns)
         clipped = Area(sheet, area.r0, area.c0, r1, c1)
-        rows = [[sheet.get(r, c) for c in range(area.c0, c1)] for r in range(area.r0, r1)]
-        rows = [row[: max((i + 1 for i, v in enumerate(row) if v), default=0)] for row in rows]
+        cells = [[sheet.get(r, c) for c in range(area.c0, c1)] for r in range(area.r0, r1)]
+        cells = [row[: max((i + 1 for i, v in enumerate(row) if v), default=0)] for row in cells]
+        rows: list[list[Any]] = [
+            [
+                v.unformatted(date_time_render)
+                if render == "UNFORMATTED_VALUE" and isinstance(v, Value)
+                else str(v)
+                for v in row
+            ]
+            for row in cells
+        ]
         while rows and not rows[-1]:
             rows.pop()
         answer: dict[str, Any] = {"range": clipped.a1(), "majorDimension": "ROWS"}
@@ -293,13 +399,15 @@ class FakeSheets:
             for j, value in enumerate(row):
                 if value is None:
                     continue
-                text = (
+                text: str = (
                     value
                     if isinstance(value, str)
                     else str(value).upper()
                     if isinstance(value, bool)
-                    else str(value)
+                    else Value(value)  # a JSON number stays a number, RAW or not
                 )
+                if option == "USER_ENTERED" and _ISO_DATE.fullmatch(text):
+                    text = Value.date_time(datetime.fromisoformat(text), "yyyy-mm-dd")
                 sheet.put(
                     area.r0 + i, area.c0 + j, text, formula=option == "USER_ENTERED" and text.startswith("=")
                 )
@@ -394,8 +502,9 @@ class FakeSheets:
             if all(str(metadata.get(k)) == v for k, v in wanted.items())
         ]
 
-    def grid_data(self, area: Area) -> dict[str, Any]:
-        """GridData of an area: values as shown (trailing blanks left out) and each row's metadata."""
+    def grid_data(self, area: Area, stored: bool = True) -> dict[str, Any]:
+        """GridData of an area: values as shown (and as stored, if asked; trailing blanks left out) and
+        each row's metadata."""
         sheet = area.sheet
         r1, c1 = min(area.r1, sheet.rows), min(area.c1, sheet.columns)
         rows = [
@@ -406,9 +515,7 @@ class FakeSheets:
         row_data = []
         for row in rows:
             cut = max((i + 1 for i, v in enumerate(row) if v), default=0)
-            row_data.append(
-                {"values": [{"formattedValue": v} if v else {} for v in row[:cut]]} if cut else {}
-            )
+            row_data.append({"values": [cell_data(v, stored) if v else {} for v in row[:cut]]} if cut else {})
         metadata: dict[int, list[dict[str, Any]]] = {}
         for r, entry in sheet.row_metadata():
             metadata.setdefault(r, []).append(entry)
@@ -417,7 +524,9 @@ class FakeSheets:
         ]
         return {"startRow": area.r0, "startColumn": area.c0, "rowData": row_data, "rowMetadata": row_metadata}
 
-    def spreadsheet(self, book: Spreadsheet, ranges: list[str], grid: bool) -> dict[str, Any]:
+    def spreadsheet(
+        self, book: Spreadsheet, ranges: list[str], grid: bool, fields: str = ""
+    ) -> dict[str, Any]:
         """The spreadsheet resource; with ``ranges``, only their sheets (and their grid data if asked)."""
         areas = [self.area(book, r) for r in ranges]
         sheets = []
@@ -431,7 +540,9 @@ class FakeSheets:
                 "conditionalFormats": s.conditional,
             }
             if grid:
-                entry["data"] = [self.grid_data(a) for a in mine or [Area(s, 0, 0, s.rows, s.columns)]]
+                stored = not fields or "effectiveValue" in fields
+                whole = [Area(s, 0, 0, s.rows, s.columns)]
+                entry["data"] = [self.grid_data(a, stored) for a in mine or whole]
             sheets.append(entry)
         sid = book.spreadsheet_id
         return {
@@ -518,13 +629,18 @@ class FakeSheets:
                 hook()
         if name == "get":
             grid = query.get("includeGridData", ["false"])[0] == "true"
-            return 200, self.spreadsheet(book, query.get("ranges", []), grid)
+            fields = query.get("fields", [""])[0]
+            return 200, self.spreadsheet(book, query.get("ranges", []), grid, fields)
+        render = (
+            query.get("valueRenderOption", ["FORMATTED_VALUE"])[0],
+            query.get("dateTimeRenderOption", ["SERIAL_NUMBER"])[0],
+        )
         if name == "values.get":
-            return 200, self.read(self.area(book, params["range"]))
+            return 200, self.read(self.area(book, params["range"]), *render)
         if name == "values.batchGet":
             return 200, {
                 "spreadsheetId": sid,
-                "valueRanges": [self.read(self.area(book, r)) for r in query.get("ranges", [])],
+                "valueRanges": [self.read(self.area(book, r), *render) for r in query.get("ranges", [])],
             }
         if name in WRITES:
             self._writing()

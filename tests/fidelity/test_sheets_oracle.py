@@ -42,6 +42,8 @@ CASSETTES = [
     "WorksheetTest.test_update_cells_unicode.json",
     "WorksheetTest.test_clear.json",
 ]
+# Replayed by test_sheets_render_options.py (reads under every value and date-time render option).
+RENDER_CASSETTE = "WorksheetTest.test_get_all_values_date_time_render_options.json"
 
 
 @pytest.fixture
@@ -161,4 +163,4 @@ def test_the_fake_answers_as_google_did(fake: tuple[FakeSheets, str], cassette: 
 
 def test_the_repository_keeps_only_the_recordings_it_replays() -> None:
     kept = {path.name for path in ORACLES.iterdir()}
-    assert kept == {*CASSETTES, "README.md", "LICENSE-gspread.txt"}
+    assert kept == {*CASSETTES, RENDER_CASSETTE, "README.md", "LICENSE-gspread.txt"}

@@ -26,7 +26,7 @@ from hsb_sheets.adapters.workbook.memory import MemoryWorkbook
 from hsb_sheets.bootstrap import build_context
 from hsb_sheets.config import Settings
 from hsb_sheets.domain.outbox_keys import OutboxKey
-from hsb_sheets.domain.responses import fingerprint
+from hsb_sheets.domain.responses import response_id
 from hsb_sheets.domain.tabs import (
     INTERVENTIONS,
     MEETINGS,
@@ -82,7 +82,7 @@ SECURE = ("manager.pboro@example.gov.uk",)  # marked Secure in the Directory
 INSECURE = (WORKER, "lead.professional@example.org")  # neither in a secure domain nor marked Secure
 CASE, CASE_2, MEETING = "HSB-2026-0001", "HSB-2026-0002", "HSB-2026-0001-1"
 DUE, DAY = date(2026, 3, 20), date(2026, 3, 12)
-ISSUE = fingerprint("10/03/2026 09:05:00", "pat.example@example.org", [])  # the intake issue's id
+ISSUE = response_id("10/03/2026 09:05:00", [])  # the intake issue's id
 LINK, AREA = "https://register.example.gov.uk/hsb", "Peterborough"
 SERVICE, PARTS = "Harmful Sexual Behaviour Service", ("subject", "txt", "html")
 

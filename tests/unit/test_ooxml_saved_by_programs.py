@@ -161,4 +161,5 @@ def test_format_kinds_and_serials() -> None:
     assert serial_text(61, DateKind.DATE) == "1900-03-01"
     assert serial_text(1, DateKind.DATE) == "1900-01-01"
     assert serial_text(-1, DateKind.DATE) is None and serial_text(3e6, DateKind.DATE) is None
-    assert serial_text(46082.99999999, DateKind.DATETIME) == "2026-03-02 00:00:00"
+    assert serial_text(46082.99999999999, DateKind.DATETIME) == "2026-03-02 00:00:00"  # float noise
+    assert serial_text(46082.99999999, DateKind.DATETIME) == "2026-03-01 23:59:59.999136"

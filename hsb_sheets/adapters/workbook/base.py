@@ -151,6 +151,16 @@ class Workbook(Protocol):
         """Read whole tabs; WorkbookError if one is missing."""
         ...
 
+    def read_values(self, tab: str, column: str) -> list[str]:
+        """One column's values as stored rather than as shown, row for row with ``read`` (header excluded).
+
+        A date-time cell gives its value, whatever its number format shows: on Google the serial
+        number (days since 30 December 1899 in the spreadsheet's time zone, with the fraction of a
+        second), from the same request as ``read``; locally the text as read (a real date-time cell
+        reads as ISO text with its microseconds). WorkbookError if the tab or column is missing.
+        """
+        ...
+
     def write(self, batch: WriteBatch) -> None:
         """Apply a batch atomically; WorkbookError (and nothing written) if a key or column is unknown.
 

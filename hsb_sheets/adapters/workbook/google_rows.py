@@ -58,6 +58,7 @@ class Grid:
     row_count: int
     anchors: list[int | None]  # one per table row
     extra: list[int] = field(default_factory=list)  # ids of second anchors on a row, to delete
+    stored: list[list[str]] = field(default_factory=list)  # each table row's values unformatted, as text
 
     def position(self, anchor: int) -> int | None:
         """The table row holding an anchor, or None if that row is gone."""
@@ -384,9 +385,8 @@ def grid_from_sheet(sheet: Mapping[str, Any]) -> Grid:
     """A tab from spreadsheets.get with grid data: its values as shown, and each row's anchor."""
     properties = sheet["properties"]
     data = (sheet.get("data") or [{}])[0]
-    values = [
-        [str(c.get("formattedValue", "")) for c in r.get("values", [])] for r in data.get("rowData", [])
-    ]
+    cells = [r.get("values", []) for r in data.get("rowData", [])]
+    values = [[str(c.get("formattedValue", "")) for c in r] for r in cells]
     while values and not any(values[-1]):
         values.pop()
     header = values[0] if values else []
@@ -394,12 +394,24 @@ def grid_from_sheet(sheet: Mapping[str, Any]) -> Grid:
         header.pop()
     width = len(header)
     table = Table(properties["title"], header, [(r + [""] * width)[:width] for r in values[1:]])
+    stored = [([_unformatted(c) for c in r] + [""] * width)[:width] for r in cells[1 : len(values)]]
     held = list(_anchors(data.get("rowMetadata", [])))
     anchors = [ids[0] if ids else None for ids in held[1 : len(table.rows) + 1]]
     anchors += [None] * (len(table.rows) - len(anchors))
     grid = properties.get("gridProperties", {})
     extra = [i for ids in held for i in ids[1:]]
-    return Grid(table, int(properties["sheetId"]), int(grid.get("rowCount", 0)), anchors, extra)
+    return Grid(
+        table, int(properties["sheetId"]), int(grid.get("rowCount", 0)), anchors, extra=extra, stored=stored
+    )
+
+
+def _unformatted(cell: Mapping[str, Any]) -> str:
+    """A cell's effectiveValue as text (a date-time as its serial number); its display if none came."""
+    value = cell.get("effectiveValue", {})
+    for kind in ("numberValue", "stringValue", "boolValue"):
+        if kind in value:
+            return str(value[kind]).upper() if kind == "boolValue" else str(value[kind])
+    return str(cell.get("formattedValue", ""))
 
 
 def _anchors(row_metadata: Sequence[Mapping[str, Any]]) -> Iterator[list[int]]:
@@ -418,13 +430,14 @@ def remember(grids: Mapping[str, Grid], plan: WritePlan) -> None:
         width = len(grid.table.header)
         grid.table.rows[start - 1 : start - 1] = [[""] * width for _ in range(count)]
         grid.anchors[start - 1 : start - 1] = [None] * count
+        grid.stored[start - 1 : start - 1] = [[""] * width for _ in range(count)]
         grid.row_count += count
     for placed in plan.placed:
         grid, position = grids[placed.tab], placed.row - 1  # rows are inserted below every row written
         if grid.anchors[position] is None:
             grid.anchors[position] = placed.anchor
-        row = grid.table.rows[position]
-        if placed.full:
-            row[:] = [""] * len(row)
-        for column, value in placed.values.items():
-            row[grid.table.index(column)] = value
+        for row in (grid.table.rows[position], grid.stored[position]):  # RAW text is stored as written
+            if placed.full:
+                row[:] = [""] * len(row)
+            for column, value in placed.values.items():
+                row[grid.table.index(column)] = value

@@ -1,16 +1,16 @@
 """The register as a Google spreadsheet, through gspread's HTTP client (Sheets API v4).
 
 A job run costs a constant number of requests, whatever the size of the register. Tabs are read in
-one ``spreadsheets.get`` with grid data (values as shown, and each row's anchor); within a run each
-tab is read once. A write sends at most two requests (three when it updates a row not yet anchored,
-which is anchored first and found in that request's own answer, see :mod:`google_anchors`): one
-atomic ``spreadsheets.batchUpdate`` that inserts appended rows (``insertDimension``, so an append
-never overwrites a row), then one ``values:batchUpdateByDataFilter`` (``valueInputOption=RAW``, so a form
-answer never becomes a formula) that finds each row by its anchor when the write is applied and
-returns the header and rows as the write left them. :mod:`google_rows` plans that write and checks
-the answer; whatever a coordinator's edit displaced just before the write is repaired by the next try
-(a fresh read, then the repairs), at most :data:`~google_rows.ATTEMPTS` tries. Its docstring states
-the limits.
+one ``spreadsheets.get`` with grid data (values as shown and as stored, and each row's anchor);
+within a run each tab is read once. A write sends at most two requests (three when it updates a row
+not yet anchored, which is anchored first and found in that request's own answer, see
+:mod:`google_anchors`): one atomic ``spreadsheets.batchUpdate`` that inserts appended rows
+(``insertDimension``, so an append never overwrites a row), then one
+``values:batchUpdateByDataFilter`` (``valueInputOption=RAW``, so a form answer never becomes a
+formula) that finds each row by its anchor when the write is applied and returns the header and rows
+as the write left them. :mod:`google_rows` plans that write and checks the answer; whatever a
+coordinator's edit displaced just before the write is repaired by the next try (a fresh read, then
+the repairs), at most :data:`~google_rows.ATTEMPTS` tries. Its docstring states the limits.
 
 Every request passes through one choke point, :class:`~google_client.SheetsHTTPClient`, which retries
 429, 5xx, Google's 403 rate-limit answers and connection errors with bounded, jittered backoff.
@@ -53,7 +53,7 @@ __all__ = ["SCOPES", "SheetsHTTPClient", "SheetsWorkbook", "SpreadsheetInfo"]
 
 GRID_FIELDS = (
     "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
-    "data(rowData(values(formattedValue)),rowMetadata(developerMetadata(metadataId,metadataKey))))"
+    "data(rowData(values(formattedValue,effectiveValue)),rowMetadata(developerMetadata(metadataId,metadataKey))))"
 )
 INFO_FIELDS = "properties(title,locale,timeZone),sheets(properties(sheetId,title,index))"
 
@@ -148,6 +148,23 @@ class SheetsWorkbook:
                 self._grids.update(fetched)
             source = {**self._grids, **fetched}
             return {t: _copy(source[t].table) for t in tabs}
+
+    def read_values(self, tab: str, column: str) -> list[str]:
+        """One column's values as stored (a date-time as its serial number), row for row as read.
+
+        They come with the tab's read (each cell's ``effectiveValue`` beside its ``formattedValue``, in
+        the same ``spreadsheets.get``), so they cost no request of their own and are one snapshot with
+        the rows: a sort in between cannot give one response another's instant. Numbers come back as
+        their text, TRUE and FALSE in capitals.
+        """
+        with self._lock:
+            grid = self._grids.get(tab)
+            if grid is None:
+                grid = self._fetch([tab])[tab]
+                if self._depth:
+                    self._grids[tab] = grid
+            index = grid.table.index(column)
+            return [row[index] for row in grid.stored]
 
     def held_open(self) -> HeldOpen | None:
         """Always None: people edit a Google spreadsheet live, beside the jobs, and no save undoes them."""

@@ -50,6 +50,10 @@ class MemoryWorkbook:
                 raise WorkbookError(f"The register has no '{missing[0]}' tab. Run 'hsb-sheets setup'.")
             return {t: copy.deepcopy(self.tables[t]) for t in tabs}
 
+    def read_values(self, tab: str, column: str) -> list[str]:
+        """The column's cells as held (an in-memory register has no number formats)."""
+        return self.read([tab])[tab].column(column)
+
     def held_open(self) -> HeldOpen | None:
         """What ``held`` says: a desktop program holding the register open, or None."""
         return self.held

@@ -3,7 +3,9 @@
 A date in a spreadsheet is a number (days since the workbook's epoch) whose cell style has a date
 number format, as Excel and LibreOffice store what a coordinator types as ``01/03/2026 10:00``. The
 jobs write text only, so a register saved by such a program must read its real date cells as the
-text the jobs would have written: ``YYYY-MM-DD`` or ``YYYY-MM-DD HH:MM:SS``.
+text the jobs would have written: ``YYYY-MM-DD`` or ``YYYY-MM-DD HH:MM:SS``, with the fraction of a
+second (``YYYY-MM-DD HH:MM:SS.ffffff``) when the serial has one, since a response is identified by
+the instant it was submitted, to the microsecond.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import re
 from collections.abc import Mapping
 
 from lxml import etree
+
+from hsb_sheets.domain.dates import serial_microseconds
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _N = {"m": MAIN}
@@ -75,21 +79,26 @@ def uses_1904(workbook_xml: bytes) -> bool:
     return properties is not None and properties.get("date1904", "").lower() in ("1", "true")
 
 
-def serial_text(serial: float, kind: int, date1904: bool = False) -> str | None:
-    """A date serial as ISO text for its format's kind; None if it cannot be a date (show the number)."""
-    if not 0 <= serial <= _LAST_SERIAL:
+def serial_text(serial: float | str, kind: int, date1904: bool = False) -> str | None:
+    """A date serial as ISO text for its format's kind; None if it cannot be a date (show the number).
+
+    Pass the cell's text when there is one: its digits say how precise it is (see
+    :func:`~hsb_sheets.domain.dates.serial_microseconds`). Seconds are shown only when they are
+    whole; otherwise the microseconds follow (``10:00:07.250000``).
+    """
+    if not 0 <= float(serial) <= _LAST_SERIAL:
         return None
-    seconds = round(serial * 86400)
-    days, second_of_day = divmod(seconds, 86400)
+    days, microsecond_of_day = divmod(serial_microseconds(serial), 86_400_000_000)
+    of_day = dt.timedelta(microseconds=microsecond_of_day)
+    spec = "seconds" if microsecond_of_day % 1_000_000 == 0 else "microseconds"
     if kind == DateKind.TIME and days == 0:
-        return str(dt.timedelta(seconds=second_of_day)).rjust(8, "0")
+        return (dt.datetime.min + of_day).time().isoformat(timespec=spec)
     if date1904:
         day = dt.date(1904, 1, 1) + dt.timedelta(days=days)
     elif days < 60:  # Lotus 1-2-3's 29 February 1900, which never was, sits at serial 60
         day = dt.date(1899, 12, 31) + dt.timedelta(days=days)
     else:
         day = dt.date(1899, 12, 30) + dt.timedelta(days=days)
-    if kind == DateKind.DATE and second_of_day == 0:
+    if kind == DateKind.DATE and microsecond_of_day == 0:
         return day.isoformat()
-    moment = dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=second_of_day)
-    return moment.isoformat(sep=" ", timespec="seconds")
+    return (dt.datetime.combine(day, dt.time()) + of_day).isoformat(sep=" ", timespec=spec)

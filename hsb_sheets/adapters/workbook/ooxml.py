@@ -161,7 +161,7 @@ class Package:
         kind = self._kinds[index] if index is not None and index < len(self._kinds) else DateKind.NONE
         if kind != DateKind.NONE:
             try:
-                shown = serial_text(float(raw), kind, self._date1904)
+                shown = serial_text(raw, kind, self._date1904)
             except ValueError:
                 shown = None
             if shown is not None:

@@ -232,6 +232,10 @@ class XlsxWorkbook:
                 result[name] = Table(name, list(table.header), [row[:] for row in table.rows])
             return result
 
+    def read_values(self, tab: str, column: str) -> list[str]:
+        """The column's cells as read: text as typed, a real date-time cell as ISO text to the microsecond."""
+        return self.read([tab])[tab].column(column)
+
     def write(self, batch: WriteBatch) -> None:
         """Check the whole batch, patch the changed sheets and replace the file in one step."""
         if not batch:
