@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -106,8 +108,7 @@ class SqliteJournal:
 
     def _prepare(self, connection: sqlite3.Connection) -> None:
         """Switch to WAL and create the schema if the file is new, once per object."""
-        if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            connection.execute("PRAGMA journal_mode = WAL")
+        self._switch_to_wal(connection)
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         if version == 0:
             try:
@@ -125,6 +126,18 @@ class SqliteJournal:
                 f"The journal {self.path} was made by a newer version of hsb-sheets; upgrade this one."
             )
         self._ready = True
+
+    def _switch_to_wal(self, connection: sqlite3.Connection) -> None:
+        # Changing the journal mode needs the file to itself, and SQLite answers "locked" at once
+        # rather than waiting busy_timeout, so processes opening a new journal together retry here.
+        deadline = time.monotonic() + self.busy_timeout
+        while connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            try:
+                connection.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01 + random.random() * 0.05)
 
     @contextlib.contextmanager
     def _transaction(self, write: bool = False) -> Iterator[sqlite3.Connection]:
