@@ -24,12 +24,13 @@ from hsb_sheets.adapters.workbook.google_sheets import SheetsHTTPClient, SheetsW
 from hsb_sheets.bootstrap import build_context
 from hsb_sheets.config import Settings
 from hsb_sheets.domain.tabs import AUDIT_LOG, MEETINGS, OUTBOX, REFERRALS
+from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.intake import run_intake
 from hsb_sheets.services.meetings import run_meetings
 from hsb_sheets.services.rule_source import read_rule_csv
 from hsb_sheets.services.setup import setup_register
-from tests.conftest import ROOT, FixedClock
+from tests.conftest import FixedClock
 from tests.fakes.google_sheets import FakeSheets, Sheet
 from tests.integration.test_google_sheets_register import responses
 
@@ -50,7 +51,8 @@ def _register(fake: FakeSheets, tmp: Path) -> Context:
         calendar=MemoryCalendar(),
         clock=FixedClock(datetime(2026, 3, 12, 10, 0, tzinfo=UTC)),
     )
-    setup_register(ctx, directory_seed=read_rule_csv(ROOT / "config" / "directory.example.csv"))
+    ctx.register_id = SHEET  # as on Google: both registers name their events by the spreadsheet id
+    setup_register(ctx, directory_seed=read_rule_csv(shipped("config/directory.example.csv")))
     return ctx
 
 
@@ -136,7 +138,7 @@ def snapshot(fake: FakeSheets) -> Snapshot:
                 for i, v in enumerate(row[: len(header)])
                 if v and header[i] and header[i] not in VARIES
             )
-            if cells:
+            if cells and ("Setting", "Register ID") not in cells:  # random per register
                 rows.append(cells)
         shot[sheet.title] = sorted(rows)
     return shot
