@@ -11,13 +11,13 @@ import pytest
 import requests
 
 from hsb_sheets.adapters.calendar.memory import MemoryCalendar
+from hsb_sheets.adapters.lease.base import LeaseBusy
+from hsb_sheets.adapters.lease.workbook import WorkbookLease
 from hsb_sheets.adapters.mail.memory import MemoryMailer
+from hsb_sheets.adapters.workbook.google_claim import KEEP
 from hsb_sheets.adapters.workbook.google_sheets import SheetsHTTPClient, SheetsWorkbook
 from hsb_sheets.bootstrap import build_context
 from hsb_sheets.config import Settings
-from hsb_sheets.adapters.lease.base import LeaseBusy
-from hsb_sheets.adapters.lease.workbook import WorkbookLease
-from hsb_sheets.adapters.workbook.google_claim import KEEP
 from hsb_sheets.domain.tabs import FORM_RESPONSES, JOB_STATUS, LEASE, OUTBOX, REFERRALS
 from hsb_sheets.errors import WorkbookError
 from hsb_sheets.resources import shipped
@@ -139,9 +139,8 @@ def test_the_lease_is_one_request_to_take_refuses_a_second_run_and_stays_short(
     ctx: Context, fake: FakeSheets
 ) -> None:
     first, second = WorkbookLease(ctx.workbook, ctx.clock), WorkbookLease(ctx.workbook, ctx.clock)
-    with first.hold():
-        with pytest.raises(LeaseBusy, match="holds the lease until"), second.hold():
-            pass
+    with first.hold(), pytest.raises(LeaseBusy, match="holds the lease until"), second.hold():
+        pass
     for _ in range(KEEP + 5):  # every run adds a claim row; the oldest go
         with second.hold():
             pass
