@@ -47,6 +47,8 @@ def load_form(path: Path | None = None) -> FormDefinition:
         data = yaml.safe_load(source.read_text(encoding="utf-8"))
     except OSError as problem:
         raise FormDefinitionError(f"Cannot read the form definition {source}: {problem.strerror}.") from None
+    except UnicodeDecodeError:
+        raise FormDefinitionError(f"{source} is not UTF-8 text: save the form definition as UTF-8.") from None
     except yaml.YAMLError as problem:
         raise FormDefinitionError(f"The form definition {source} is not valid YAML: {problem}.") from None
     return parse_form_definition(data)
@@ -114,11 +116,18 @@ def google_credentials(key_file: str, delegated_user: str, scopes: Sequence[str]
         raise ConfigError(
             "No service-account key: set key_file in hsb-sheets.toml or GOOGLE_APPLICATION_CREDENTIALS."
         )
+    named_by = "key_file in hsb-sheets.toml" if key_file else "GOOGLE_APPLICATION_CREDENTIALS"
     try:
         credentials = service_account.Credentials.from_service_account_file(path, scopes=list(scopes))
     except FileNotFoundError:
-        raise ConfigError(f"The service-account key file {path} does not exist.") from None
-    except (ValueError, KeyError):
+        raise ConfigError(f"The service-account key file {path} does not exist ({named_by}).") from None
+    except IsADirectoryError:
+        raise ConfigError(
+            f"The service-account key file {path} is a folder: name the JSON key file itself ({named_by})."
+        ) from None
+    except OSError as problem:
+        raise ConfigError(f"Cannot read the service-account key file {path}: {problem.strerror}.") from None
+    except (ValueError, KeyError):  # not JSON (or not UTF-8), or JSON without a key's fields
         raise ConfigError(f"{path} is not a service-account key file (download a JSON key).") from None
     scoped: Credentials = credentials.with_subject(delegated_user) if delegated_user else credentials
     return scoped

@@ -218,6 +218,10 @@ def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Setti
         )
     try:
         data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text: save it as UTF-8 (it is a TOML file).") from None
+    except OSError as problem:
+        raise ConfigError(f"Cannot read the settings file {path}: {problem.strerror}.") from None
     except tomllib.TOMLDecodeError as problem:
         raise ConfigError(f"{path} is not valid TOML: {problem}.") from None
     for section, values in _environment_overrides(environ).items():

@@ -8,7 +8,9 @@ import click
 
 from hsb_sheets.bootstrap import EXAMPLES_FILE
 from hsb_sheets.cli.common import AppState, console
-from hsb_sheets.services.rules_in_use import check_examples
+from hsb_sheets.domain.tabs import ROUTING_RULES
+from hsb_sheets.services.rules_in_use import check_examples, workspace_rules_difference
+from hsb_sheets.services.rules_update import UPDATE_HINT
 
 
 @click.group()
@@ -25,7 +27,12 @@ def rules() -> None:
 )
 @click.pass_obj
 def check(state: AppState, examples: Path | None) -> None:
-    """Check the table parses and covers every case, then run the worked examples."""
+    """Check the table parses and covers every case, then run the worked examples.
+
+    In a workspace, first say how the register's Routing rules tab differs from the shipped table.
+    """
+    if state.has_workspace():
+        _show_difference(state)
     source = state.rule_source()
     console.print(
         f"{len(source.table.rows)} rules from {source.origin} parse and give every case a "
@@ -38,5 +45,17 @@ def check(state: AppState, examples: Path | None) -> None:
             f"'{failure.expected}', got '{failure.actual}'"
         )
     if failures:
-        raise click.ClickException(f"{len(failures)} of {count} worked examples failed.")
+        failed = len({f.example for f in failures})
+        raise click.ClickException(f"{failed} of {count} worked examples failed.")
     console.print(f"All {count} worked examples pass.")
+
+
+def _show_difference(state: AppState) -> None:
+    difference = workspace_rules_difference(state.context())
+    if not difference:
+        console.print(f"The '{ROUTING_RULES}' tab holds the shipped table.")
+        return
+    console.print(f"The '{ROUTING_RULES}' tab differs from the shipped table ({difference.summary()}):")
+    for line in difference.describe():
+        console.print(f"  {line}")
+    console.print(UPDATE_HINT)

@@ -28,10 +28,15 @@ def init(directory: Path) -> None:
 
 
 @click.command()
+@click.option(
+    "--update-rules",
+    is_flag=True,
+    help="Replace the Routing rules tab with the shipped table (its old rows are kept in the Audit log).",
+)
 @click.pass_obj
-def setup(state: AppState) -> None:
+def setup(state: AppState, update_rules: bool) -> None:
     """Create or repair the register: tabs, header rows, seeded rules and settings."""
-    changes = setup_register(state.context())
+    changes = setup_register(state.context(), update_rules=update_rules)
     if not changes:
         console.print("The register is already set up; nothing changed.")
     for change in changes:

@@ -10,11 +10,19 @@ HitPolicy = Literal["first", "collect"]
 # Output name -> (hit policy, allowed values), in the order `triage --format json` prints them.
 OUTPUTS: dict[str, tuple[HitPolicy, tuple[str, ...]]] = {
     "service": ("first", ("hsb", "advice_signpost", "out_of_scope")),
-    "route": ("first", ("strategy_discussion", "early_help", "universal")),
+    "route": ("first", ("adult_services", "strategy_discussion", "early_help", "universal")),
     "meeting": ("first", ("strategy_discussion", "multi_agency_planning")),
     "invitees": (
         "collect",
-        ("childrens_social_care", "police", "hsb_service", "early_help", "school", "lead_professional"),
+        (
+            "childrens_social_care",
+            "police",
+            "hsb_service",
+            "early_help",
+            "school",
+            "lead_professional",
+            "youth_offending_service",
+        ),
     ),
     "pathways": ("collect", ("child_protection", "criminal_justice", "early_help", "out_of_court_disposal")),
     "actions": (
@@ -25,12 +33,19 @@ OUTPUTS: dict[str, tuple[HitPolicy, tuple[str, ...]]] = {
             "notify_lead_professional",
             "safeguard_child",
             "record_voluntary_intervention",
+            "signpost_adult_services",
         ),
     ),
     "assessment_tools": ("collect", ("AIM_UNDER_12", "AIM3", "TA_HSB", "JSOAP", "ERASOR")),
     "flags": (
         "collect",
-        ("aim_deferred_until_responsibility", "learning_needs", "formal_assessment", "possible_duplicate"),
+        (
+            "aim_deferred_until_responsibility",
+            "learning_needs",
+            "formal_assessment",
+            "lead_professional_needed",
+            "possible_duplicate",
+        ),
     ),
     "recording_system": ("first", ("ChildView", "CAPITA")),
 }

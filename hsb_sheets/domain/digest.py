@@ -13,7 +13,7 @@ from hsb_sheets.domain.reminders import COMPLETE, OVERDUE
 from hsb_sheets.domain.tabs import IntakeIssuesTab, InterventionsTab, MeetingsTab, OutboxTab, ReferralsTab
 from hsb_sheets.domain.working_days import WorkingCalendar
 
-ROUTES = ("strategy_discussion", "early_help", "universal")
+ROUTES = ("strategy_discussion", "early_help", "universal", "adult_services")
 WEEKS = 12
 
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from hsb_sheets.domain.tabs import ROLES, DirectoryTab
+from hsb_sheets.domain.tabs import DIRECTORY, ROLES, DirectoryTab
 from hsb_sheets.domain.validation import is_valid_email
+from hsb_sheets.errors import WorkbookError
+
+# Without any of these every contact would silently be unusable, and every meeting "Needs scheduling".
+NEEDED_COLUMNS = (DirectoryTab.AREA, DirectoryTab.ROLE, DirectoryTab.EMAIL)
 
 
 @dataclass(frozen=True)
@@ -33,9 +37,15 @@ class Directory:
 
 
 def parse_directory(records: Iterable[Mapping[str, str]]) -> Directory:
-    """Read Directory rows; a bad role or address is kept as a problem for that area and role."""
+    """Read Directory rows; a bad role or address is kept as a problem for that area and role.
+
+    Each record maps the tab's header to a row's values, so a header renamed or deleted shows as a
+    missing key: that is a WorkbookError naming the column, never a Directory without contacts.
+    """
     directory = Directory()
     for number, record in enumerate(records, start=2):
+        if number == 2:
+            check_directory_header(record.keys())
         area, role = record.get(DirectoryTab.AREA, "").strip(), record.get(DirectoryTab.ROLE, "").strip()
         email = record.get(DirectoryTab.EMAIL, "").strip()
         if not (area or role or email):
@@ -55,6 +65,18 @@ def parse_directory(records: Iterable[Mapping[str, str]]) -> Directory:
             Contact(area, role, record.get(DirectoryTab.NAME, "").strip(), email, secure)
         )
     return directory
+
+
+def check_directory_header(header: Iterable[str]) -> None:
+    """WorkbookError naming the tab and each needed column its header lacks."""
+    present = set(header)
+    missing = [column for column in NEEDED_COLUMNS if column not in present]
+    if missing:
+        names = " and ".join(f"'{column}'" for column in missing)
+        raise WorkbookError(
+            f"The '{DIRECTORY}' tab has no {names} column, so no contact can be used: "
+            "rename it back or run 'hsb-sheets setup'."
+        )
 
 
 @dataclass(frozen=True)

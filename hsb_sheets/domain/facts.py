@@ -2,7 +2,8 @@
 
 Every choice question of the form is a fact under its field id; on top of those the protocol's
 derived facts (DESIGN section 4): ``age``, ``level``, ``not_open``, ``criminal_process``,
-``school_named``, ``lead_professional_given`` and ``possible_duplicate``.
+``school_named``, ``lead_professional_given``, ``possible_duplicate``, and one ``open_to_...`` fact
+per service the child may be open to (the agencies with significant contact that a meeting invites).
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ MAX_AGE = 24  # validation admits children under 25
 LEVELS = ("significant", "complex", "healthy")
 CRIMINAL_PROCESS = ("Under investigation", "Charged")
 NOT_OPEN = "None of these"
+# Each service of open_to_services (its answer) as a true/false fact of its own.
+OPEN_SERVICE_FACTS = {
+    "open_to_early_help": "Early Help",
+    "open_to_childrens_social_care": "Children's Social Care",
+    "open_to_youth_offending_service": "Youth Offending Service",
+}
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,7 @@ def fact_catalogue(form: FormDefinition) -> dict[str, FactKind]:
         "school_named": FactKind("bool"),
         "lead_professional_given": FactKind("bool"),
         "possible_duplicate": FactKind("bool"),
+        **{name: FactKind("bool") for name in OPEN_SERVICE_FACTS},
     }
     for f in form.fields:
         if f.type == "choice":
@@ -62,9 +70,12 @@ def derive_facts(
     facts: dict[str, FactValue] = {f.id: response.text(f.id) for f in form.fields if f.type == "choice"}
     facts["age"] = age_on(response.date("child_dob"), response.received.date())
     facts["level"] = behaviour_level(response.text("traffic_light"), response.text("harm_caused"))
-    facts["not_open"] = response.choices("open_to_services") == (NOT_OPEN,)
+    open_to = response.choices("open_to_services")
+    facts["not_open"] = open_to == (NOT_OPEN,)
+    for name, service in OPEN_SERVICE_FACTS.items():
+        facts[name] = service in open_to
     facts["criminal_process"] = response.text("criminal_status") in CRIMINAL_PROCESS
-    facts["school_named"] = bool(response.text("school_or_setting"))
-    facts["lead_professional_given"] = bool(response.text("lead_professional_email"))
+    facts["school_named"] = bool(response.text("school_or_setting").strip())
+    facts["lead_professional_given"] = bool(response.text("lead_professional_email").strip())
     facts["possible_duplicate"] = possible_duplicate
     return facts

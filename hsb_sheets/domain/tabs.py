@@ -90,6 +90,7 @@ ROLES = (
     "early_help",
     "school",
     "lead_professional",
+    "youth_offending_service",
     "service_manager",
     "coordinator",
 )

@@ -2,6 +2,11 @@
 
 Two steps, so the command line can say what was added before the jobs' own summaries: prepare the
 workspace (settings, register, fictional Directory and responses), then run the jobs.
+
+A real register must never receive fictional referrals, nor real people the demo's mail: the demo
+refuses a folder that holds a workspace it did not make (it marks its own), and its workspace is
+always local, whatever its settings file or the environment say: the register beside the settings,
+emails as ``.eml`` files in its outbox, invitations as ``.ics`` files.
 """
 
 from __future__ import annotations
@@ -12,7 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hsb_sheets.bootstrap import DIRECTORY_EXAMPLE
+from hsb_sheets.config import (
+    SETTINGS_FILE,
+    CalendarSettings,
+    FormsSettings,
+    MailSettings,
+    Settings,
+    WorkbookSettings,
+    load_settings,
+)
 from hsb_sheets.domain.tabs import FORM_RESPONSES, REFERRALS, ReferralsTab
+from hsb_sheets.errors import ConfigError
 from hsb_sheets.resources import shipped
 from hsb_sheets.services.demo_data import demo_responses
 from hsb_sheets.services.rule_source import read_rule_csv
@@ -20,6 +35,8 @@ from hsb_sheets.services.runner import JobOutcome, Quiet, Watcher, watch_job
 from hsb_sheets.services.workspace import Workspace, add_demo_interventions, import_responses, init_workspace
 
 CaseKind = tuple[str, str, str]  # service, route, meeting
+DEMO_MARKER = ".hsb-state/demo-workspace"  # written first into every workspace the demo makes
+MARKER_TEXT = "Made by 'hsb-sheets demo': fictional referrals only. Never point real settings here.\n"
 
 
 @dataclass
@@ -41,9 +58,42 @@ class DemoRun:
     invites: Path = Path()
 
 
+def claim_folder(directory: Path) -> None:
+    """Refuse a folder holding settings or a register the demo did not make; mark a new one as the demo's."""
+    marker = directory / DEMO_MARKER
+    if marker.is_file():
+        return
+    found = [name for name in (SETTINGS_FILE, WorkbookSettings().path) if (directory / name).exists()]
+    if found:
+        raise ConfigError(
+            f"{directory} holds a workspace the demo did not make ({' and '.join(found)}); the demo adds "
+            "fictional referrals and never does so to a real register. Run it in a new folder, for example "
+            "'hsb-sheets demo demo-workspace'."
+        )
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(MARKER_TEXT, encoding="utf-8")
+    except OSError as problem:
+        raise ConfigError(f"Cannot make the demo workspace in {directory}: {problem.strerror}.") from None
+
+
+def demo_settings(settings_file: Path) -> Settings:
+    """The demo's settings: its file's, with no environment overrides and every backend local."""
+    settings = load_settings(settings_file, environ={})
+    local = {
+        "workbook": WorkbookSettings(),
+        "mail": MailSettings(),
+        "calendar": CalendarSettings(),
+        "forms": FormsSettings(),
+    }
+    return settings.model_copy(update=local)
+
+
 def prepare_demo(directory: Path) -> Demo:
     """Make the workspace with the fictional Directory; add the fictional responses once."""
-    workspace = init_workspace(directory, directory_seed=read_rule_csv(shipped(DIRECTORY_EXAMPLE)))
+    claim_folder(directory)
+    seed = read_rule_csv(shipped(DIRECTORY_EXAMPLE))
+    workspace = init_workspace(directory, directory_seed=seed, load=demo_settings)
     ctx = workspace.ctx
     with ctx.workbook.session():
         has_responses = bool(ctx.workbook.read([FORM_RESPONSES])[FORM_RESPONSES].rows)

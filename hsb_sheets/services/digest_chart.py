@@ -6,7 +6,12 @@ import io
 
 from hsb_sheets.domain.digest import Digest
 
-COLOURS = {"strategy_discussion": "#d4351c", "early_help": "#f47738", "universal": "#00703c"}
+COLOURS = {
+    "strategy_discussion": "#d4351c",
+    "early_help": "#f47738",
+    "universal": "#00703c",
+    "adult_services": "#505a5f",
+}
 
 
 def referrals_chart(digest: Digest) -> bytes:

@@ -13,7 +13,7 @@ from typing import TypeVar
 from hsb_sheets.adapters.workbook.base import Table, Update, WriteBatch
 from hsb_sheets.bootstrap import build_context
 from hsb_sheets.config import Settings, load_settings
-from hsb_sheets.domain.directory import parse_directory
+from hsb_sheets.domain.directory import check_directory_header, parse_directory
 from hsb_sheets.domain.tabs import (
     DIRECTORY,
     INTERVENTION_KEY,
@@ -153,6 +153,10 @@ def _headers(specs: Sequence[TabSpec], tables: Mapping[str, Table]) -> Check:
 
 
 def _directory(ctx: Context, tab: Table) -> Check:
+    try:
+        check_directory_header(tab.header)
+    except HsbError as problem:
+        return Check("Directory", False, str(problem), "Rename the column back, or run 'hsb-sheets setup'.")
     directory = parse_directory(tab.records())
     problems = [p for found in directory.problems.values() for p in found]
     for area in ctx.form.field("child_area").choices:

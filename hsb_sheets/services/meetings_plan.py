@@ -25,7 +25,6 @@ from hsb_sheets.domain.meetings import (
     NEEDS_SCHEDULING,
     RESCHEDULED,
     event_id,
-    label,
     meeting_reference,
 )
 from hsb_sheets.domain.slots import BusyIndex, SlotRequest, book, find_slot
@@ -43,6 +42,7 @@ from hsb_sheets.services.meetings_cells import (
     pending_kind,
     sequence,
 )
+from hsb_sheets.services.messages import invite_text
 from hsb_sheets.services.policy import Policy
 
 CANCELLATION_SENT = "Cancellation sent"
@@ -174,20 +174,14 @@ class Planner:
         self, row: Mapping[str, str], start: datetime, attendees: tuple[str, ...], revision: int
     ) -> MeetingEvent:
         """The invitation: the case id, meeting type, time and register link. Nothing about the child."""
-        context = {
-            "label": label(row[MeetingsTab.TYPE]),
-            "case_id": row[MeetingsTab.CASE_ID],
-            "when": start.astimezone(self.ctx.timezone).strftime("%A %d %B %Y, %H:%M"),
-            "register_link": self.policy.register_link,
-            "service_name": self.policy.service_name,
-        }
+        summary, description = invite_text(self.ctx, self.policy, row, start)
         made = row.get(MeetingsTab.EVENT_ID) or event_id(
             row[MeetingsTab.CASE_ID], meeting_number(row), self.ctx.register_id or self.policy.register_id
         )
         return MeetingEvent(
             event_id=made,
-            summary=self.ctx.templates.render("invite/summary.j2", **context).strip(),
-            description=self.ctx.templates.render("invite/description.j2", **context),
+            summary=summary,
+            description=description,
             start=start,
             end=start + self.minutes(row),
             attendees=attendees,

@@ -2,13 +2,14 @@
 
 Emails are built when they are sent, from what the register holds then. Mail to an address outside
 the secure domains (Settings) or not marked Secure in the Directory carries only the case id, what is
-due and the register link.
+due and the register link. A calendar invitation (``invite_text``) never carries the child's details.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from hsb_sheets.adapters.mail.base import Attachment, Email
 from hsb_sheets.adapters.workbook.base import Table
@@ -162,17 +163,20 @@ def _child_name(ctx: Context, referral: Mapping[str, str]) -> str:
     return f"{referral.get(first, '')} {referral.get(last, '')}".strip()
 
 
-def _reminder(
+def _addresses(entry: Mapping[str, str]) -> tuple[str, ...]:
+    return tuple(a.strip() for a in entry[OutboxTab.RECIPIENT].split(",") if a.strip())
+
+
+def reminder_context(
     ctx: Context, policy: Policy, key: OutboxKey, entry: Mapping[str, str], lookup: Lookup
-) -> Email | None:
+) -> dict[str, object]:
+    """What a reminder's templates are given: the child's details only if every recipient is secure."""
     reminder = ReminderKey.of(key)
-    addresses = tuple(a.strip() for a in entry[OutboxTab.RECIPIENT].split(",") if a.strip())
-    if not addresses:
-        return None
+    addresses = _addresses(entry)
     referral = lookup.referrals.get(reminder.case_id, {})
     row = lookup.interventions.get((reminder.case_id, reminder.intervention, reminder.start), {})
-    secure = lookup.all_secure(policy, addresses)
-    context = {
+    secure = bool(addresses) and lookup.all_secure(policy, addresses)
+    return {
         "kind": reminder.kind,
         "case_id": reminder.case_id,
         "due": format_uk(reminder.due),
@@ -185,6 +189,15 @@ def _reminder(
         "intervention": reminder.intervention if secure else "",
         "worker": row.get(InterventionsTab.WORKER_EMAIL, "") if secure else "",
     }
+
+
+def _reminder(
+    ctx: Context, policy: Policy, key: OutboxKey, entry: Mapping[str, str], lookup: Lookup
+) -> Email | None:
+    addresses = _addresses(entry)
+    if not addresses:
+        return None
+    context = reminder_context(ctx, policy, key, entry, lookup)
     return Email(
         key=str(key),
         sender=ctx.sender,
@@ -194,6 +207,19 @@ def _reminder(
         text=ctx.templates.render("email/reminder.txt.j2", **context),
         html=ctx.templates.render("email/reminder.html.j2", **context),
     )
+
+
+def invite_text(ctx: Context, policy: Policy, row: Mapping[str, str], start: datetime) -> tuple[str, str]:
+    """An invitation's summary and description for a Meetings row: case id, meeting type, time, link."""
+    context = {
+        "label": label(row[MeetingsTab.TYPE]),
+        "case_id": row[MeetingsTab.CASE_ID],
+        "when": start.astimezone(ctx.timezone).strftime("%A %d %B %Y, %H:%M"),
+        "register_link": policy.register_link,
+        "service_name": policy.service_name,
+    }
+    summary = ctx.templates.render("invite/summary.j2", **context).strip()
+    return summary, ctx.templates.render("invite/description.j2", **context)
 
 
 def _digest(

@@ -85,7 +85,9 @@ def _clock(name: str, text: str) -> time:
 
 
 def _whole(name: str, text: str, low: int, high: int) -> int:
-    if not text.isdigit() or not low <= int(text) <= high:
+    # isdecimal, not isdigit: "²" is a digit to str.isdigit() but not a number to int(); and int()
+    # refuses thousands of digits.
+    if not text.isdecimal() or len(text) > 6 or not low <= int(text) <= high:
         raise ConfigError(f"Settings tab, '{name}': give a whole number from {low} to {high}.")
     return int(text)
 

@@ -24,6 +24,10 @@ def read_rule_csv(path: Path) -> tuple[list[str], list[list[str]]]:
             rows = list(csv.reader(fh))
     except OSError as problem:
         raise ConfigError(f"Cannot read {path}: {problem.strerror}.") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text: save it as CSV UTF-8.") from None
+    except csv.Error as problem:
+        raise ConfigError(f"{path} cannot be read as a CSV file: {problem}.") from None
     if not rows:
         raise ConfigError(f"{path} is empty; it needs a header row.")
     return rows[0], rows[1:]

@@ -11,12 +11,14 @@ from hsb_sheets.config import ServiceSettings
 from hsb_sheets.domain.facts import fact_catalogue
 from hsb_sheets.domain.form import FormDefinition
 from hsb_sheets.domain.rules import RuleTable, parse_rule_table
+from hsb_sheets.domain.rules_diff import RulesDiff
 from hsb_sheets.domain.tabs import ROUTING_RULES, SETTINGS
 from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.policy import read_policy
 from hsb_sheets.services.rule_source import read_rule_csv, rules_from_tab
 from hsb_sheets.services.rules_check import ExampleFailure, run_examples
+from hsb_sheets.services.rules_update import rules_difference
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,12 @@ def workspace_rules(ctx: Context) -> RuleSource:
         f"the '{ROUTING_RULES}' tab of the register",
         ctx.timezone,
     )
+
+
+def workspace_rules_difference(ctx: Context) -> RulesDiff:
+    """How the register's Routing rules tab differs from the table this version ships (its seed)."""
+    tab = ctx.workbook.read([ROUTING_RULES])[ROUTING_RULES]
+    return rules_difference(tab, ctx.routing_seed)
 
 
 def shipped_rules() -> RuleSource:

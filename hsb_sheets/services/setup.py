@@ -10,15 +10,19 @@ from hsb_sheets.domain.tabs import DIRECTORY, ROUTING_RULES, SETTINGS, all_tab_s
 from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.policy import missing_settings
+from hsb_sheets.services.rules_update import replace_rules
 
 
 def setup_register(
-    ctx: Context, directory_seed: tuple[list[str], list[list[str]]] | None = None
+    ctx: Context,
+    directory_seed: tuple[list[str], list[list[str]]] | None = None,
+    update_rules: bool = False,
 ) -> list[str]:
     """Make the register match the tab specs; seed rules and settings when absent. Safe to rerun.
 
     ``directory_seed`` (header and rows) fills an empty Directory tab: the demo uses the fictional
-    example; a real deployment types its own contacts.
+    example; a real deployment types its own contacts. ``update_rules`` replaces a Routing rules
+    tab that differs from the shipped table, after copying its old rows to the Audit log.
     """
     header, rows = ctx.routing_seed
     seed_table(ctx, header, rows)  # never seed a table that does not pass its own checks
@@ -33,6 +37,14 @@ def setup_register(
             for row in rows:
                 batch.appends.append(Append(ROUTING_RULES, dict(zip(header, row, strict=False))))
             changes.append(f"seeded {len(rows)} routing rules")
+        elif update_rules:
+            replacement, difference = replace_rules(rules, (header, rows), ctx.now())
+            if replacement:
+                batch.extend(replacement)
+                changes.append(
+                    f"replaced the routing rules with the shipped table ({difference.summary()}); "
+                    "the old rows are in the Audit log"
+                )
         if directory_seed and not any(any(c.strip() for c in row) for row in tables[DIRECTORY].rows):
             seed_header, seed_rows = directory_seed
             for row in seed_rows:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,11 +37,16 @@ class Workspace:
 
 
 def init_workspace(
-    directory: Path, directory_seed: tuple[list[str], list[list[str]]] | None = None
+    directory: Path,
+    directory_seed: tuple[list[str], list[list[str]]] | None = None,
+    load: Callable[[Path], Settings] = load_settings,
 ) -> Workspace:
-    """Make (or reopen) a workspace in ``directory`` and set its register up; safe to rerun."""
+    """Make (or reopen) a workspace in ``directory`` and set its register up; safe to rerun.
+
+    ``load`` reads the settings file (the demo's keeps everything local, whatever the file says).
+    """
     settings_file = create_workspace(directory)
-    settings = load_settings(settings_file)
+    settings = load(settings_file)
     ctx = build_context(settings)
     changes = setup_register(ctx, directory_seed=directory_seed)
     return Workspace(settings_file, settings, ctx, changes)

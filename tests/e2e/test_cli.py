@@ -96,7 +96,7 @@ def test_demo_exercises_every_route_and_service(demo_dir: Path) -> None:
         name: {r[header.index(name)] for r in rows[1:]}
         for name in (ReferralsTab.ROUTE, ReferralsTab.SERVICE, ReferralsTab.RECORDING_SYSTEM)
     }
-    assert column[ReferralsTab.ROUTE] == {"strategy_discussion", "early_help", "universal"}
+    assert column[ReferralsTab.ROUTE] == {"strategy_discussion", "early_help", "universal", "adult_services"}
     assert column[ReferralsTab.SERVICE] == {"hsb", "advice_signpost", "out_of_scope"}
     assert column[ReferralsTab.RECORDING_SYSTEM] == {"ChildView", "CAPITA"}
     flags = ",".join(str(r[header.index(ReferralsTab.FLAGS)] or "") for r in rows[1:])

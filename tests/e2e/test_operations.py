@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from hsb_sheets.adapters.lease.base import LeaseBusy
 from hsb_sheets.adapters.lease.file import FileLease
-from hsb_sheets.adapters.lease.workbook import WorkbookLease
+from hsb_sheets.adapters.lease.workbook import WorkbookLease, read_time
 from hsb_sheets.adapters.workbook.base import Append, WriteBatch
 from hsb_sheets.adapters.workbook.memory import MemoryWorkbook
 from hsb_sheets.bootstrap import build_context
@@ -178,7 +178,7 @@ def test_the_lease_tab_stays_one_row_and_a_lost_race_lets_go(tmp_path: Path) -> 
             appends=[
                 Append(
                     LEASE,
-                    {LeaseTab.HOLDER: "rival", LeaseTab.TAKEN: "x", LeaseTab.EXPIRES: "2026-03-12 11:00:00"},
+                    {LeaseTab.HOLDER: "rival", LeaseTab.TAKEN: "x", LeaseTab.EXPIRES: "2026-03-12 10:30:00"},
                 )
             ]
         )
@@ -193,5 +193,5 @@ def test_the_lease_tab_stays_one_row_and_a_lost_race_lets_go(tmp_path: Path) -> 
     other._rows = first_sees_nothing  # type: ignore[method-assign]
     with pytest.raises(LeaseBusy, match="at the same moment"), other.hold():
         pass
-    live = [r for r in workbook.tables[LEASE].rows if r[2] > clock.now.strftime("%Y-%m-%d %H:%M:%S")]
+    live = [r for r in workbook.tables[LEASE].rows if (read_time(r[2]) or clock.now) > clock.now]
     assert [r[0] for r in live] == ["rival"]  # the loser's own row was expired, the winner's kept

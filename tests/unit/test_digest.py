@@ -122,3 +122,34 @@ def test_failed_notifications_and_meetings_needing_scheduling_are_listed(ctx: Co
     cambs = digests(ctx)["coordinator.cambs@example.gov.uk"]
     assert "Notifications that failed: 1 (acknowledgement HSB-2026-0001)" in cambs
     assert "Meetings needing scheduling: 1 (HSB-2026-0001-1)" in cambs
+
+
+def test_referrals_to_adult_services_are_counted_by_route() -> None:
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from hsb_sheets.domain.digest import build_digest
+    from hsb_sheets.domain.tabs import ReferralsTab
+    from hsb_sheets.domain.working_days import WorkingCalendar
+
+    referrals = [
+        {
+            ReferralsTab.CASE_ID: f"HSB-2026-000{n}",
+            ReferralsTab.RECEIVED: "2026-11-30 10:00:00",
+            "Area": "Peterborough",
+            ReferralsTab.ROUTE: route,
+        }
+        for n, route in enumerate(["adult_services", "universal", "adult_services"], start=1)
+    ]
+    digest = build_digest(
+        "Peterborough",
+        date(2026, 12, 1),
+        WorkingCalendar(ZoneInfo("Europe/London")),
+        referrals,
+        [],
+        [],
+        [],
+        [],
+        area_column="Area",
+    )
+    assert digest.by_route["adult_services"][-1] == 2 and digest.by_route["universal"][-1] == 1

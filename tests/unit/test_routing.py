@@ -92,7 +92,10 @@ def test_significant_and_open_needs_no_child_and_family_assessment(
     d = decide(form, table, harm_caused="Yes", open_to_services="Early Help")
     assert d["route"] == "strategy_discussion"
     assert "child_and_family_assessment" not in d["actions"]
-    assert "notify_lead_professional" in d["actions"]
+    # Being open to a service is not a lead professional: only a given one is notified (2026-12-01).
+    assert "notify_lead_professional" not in d["actions"]
+    given = decide(form, table, harm_caused="Yes", lead_professional_email="lead@example.gov.uk")
+    assert "notify_lead_professional" in given["actions"]
 
 
 def test_school_and_lead_professional_are_invited(form: FormDefinition, table: RuleTable) -> None:
@@ -119,8 +122,9 @@ def test_complex_with_police_adds_police_and_out_of_court_disposal(
     form: FormDefinition, table: RuleTable
 ) -> None:
     d = decide(form, table, traffic_light="Amber", police_involved="Yes", school_or_setting="Example Academy")
-    assert d["invitees"] == ["early_help", "hsb_service", "school", "police"]
-    assert d["pathways"] == ["early_help", "criminal_justice", "out_of_court_disposal"]
+    # Section 4's order: the planning meeting's roles (police among them), then the school.
+    assert d["invitees"] == ["early_help", "hsb_service", "police", "school"]
+    assert d["pathways"] == ["criminal_justice", "early_help", "out_of_court_disposal"]
 
 
 def test_healthy_goes_to_universal_services(form: FormDefinition, table: RuleTable) -> None:
@@ -219,22 +223,32 @@ def test_no_tools_outside_the_hsb_service(form: FormDefinition, table: RuleTable
 
 
 @pytest.mark.parametrize(
-    ("status", "deferred"),
+    ("status", "responsibility", "deferred"),
     [
-        ("Under investigation", True),
-        ("Charged", True),
-        ("Out of Court Disposal accepted", False),
-        ("Pleaded guilty", False),
-        ("Convicted", False),
+        ("Under investigation", "Yes", True),
+        ("Charged", "Partly", True),
+        ("Out of Court Disposal accepted", "Yes", False),
+        ("Pleaded guilty", "Partly", False),
+        ("Convicted", "Yes", False),
+        ("Pleaded guilty", "No", True),
+        ("Convicted", "Not known", True),
+        ("None", "Not known", True),
     ],
 )
 def test_aim_deferred_until_responsibility(
-    form: FormDefinition, table: RuleTable, status: str, deferred: bool
+    form: FormDefinition, table: RuleTable, status: str, responsibility: str, deferred: bool
 ) -> None:
     d = decide(
-        form, table, traffic_light="Red", police_involved="Yes", criminal_status=status, child_dob=dob_for(14)
+        form,
+        table,
+        traffic_light="Red",
+        police_involved="Yes",
+        criminal_status=status,
+        accepted_responsibility=responsibility,
+        child_dob=dob_for(14),
     )
     assert ("aim_deferred_until_responsibility" in d["flags"]) is deferred
+    assert "AIM3" in d["assessment_tools"]  # the flag adds to AIM3, never removes it
 
 
 def test_aim_deferral_only_when_aim3_is_listed(form: FormDefinition, table: RuleTable) -> None:

@@ -88,7 +88,7 @@ def test_a_case_left_without_a_route_is_named(rules_csv: Csv, catalogue: dict[st
     header, rows = copy.deepcopy(rules_csv)
     rows = [r for r in rows if r[0] != "RTE-3"]
     message = parse_error((header, rows), catalogue)
-    assert "a case with level=healthy gets no route" in message
+    assert "level=healthy gets no route" in message
 
 
 def test_an_age_gap_is_named(rules_csv: Csv, catalogue: dict[str, FactKind]) -> None:

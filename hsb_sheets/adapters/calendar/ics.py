@@ -2,7 +2,9 @@
 
 Each meeting has one file, named by its deterministic event id, holding its latest state. An
 invitation is mailed before the file is written, so a crash in between resends the same
-invitation (same UID and SEQUENCE, same Message-ID) rather than losing it.
+invitation (same UID and SEQUENCE, same Message-ID) rather than losing it. The folder is checked
+before anything is mailed: an ``ics_folder`` that is a file stops the run with a ConfigError, and
+no invitation goes out that could not then be recorded.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from icalendar import Calendar as ICalendar
 from icalendar import Event, Timezone, vCalAddress, vText
 
 from hsb_sheets.adapters.calendar.base import CalendarError, FreeBusy, MeetingEvent
+from hsb_sheets.adapters.folders import writable_folder
 from hsb_sheets.adapters.mail.base import Attachment, Email, Mailer
 from hsb_sheets.errors import MailError
 
@@ -131,17 +134,23 @@ class IcsCalendar:
             calendar=(method, content),
             attachments=(Attachment("invite.ics", "application", "ics", content),),
         )
+        writable_folder(self.folder, "[calendar] ics_folder")  # before the send: never sent but unrecorded
         try:
             self.mailer.send(email)
         except MailError as problem:
             raise CalendarError(str(problem), transient=problem.transient) from None
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".ics-", dir=self.folder)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temporary, self.path(event.event_id))
+        try:
+            fd, temporary = tempfile.mkstemp(prefix=".ics-", dir=self.folder)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(content)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(temporary, self.path(event.event_id))
+        except OSError as problem:  # the next run sends the same invitation again (the same Message-ID)
+            raise CalendarError(
+                f"The invitation was sent but cannot be kept in {self.folder}: {problem.strerror}.",
+                transient=True,
+            ) from None
 
     def ensure(self, event: MeetingEvent) -> MeetingEvent:
         """Invite unless an invitation for this event was already completed."""

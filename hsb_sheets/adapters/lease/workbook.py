@@ -8,25 +8,59 @@ the register once; :meth:`WorkbookLease.finish` releases the lease in the run's 
 
 Elsewhere (a register that cannot claim): read the Lease tab; if another holder's lease has not
 expired, give up; otherwise take the lease row (reused, so the tab stays one row long), then read
-again to confirm we won. Release: expire our row. A crashed run's lease simply expires.
+again to confirm we won: two runs writing at once cannot both see themselves as the first unexpired
+holder. Release: expire our row. A crashed run's lease simply expires.
+
+Times are written as ISO 8601 in UTC with the offset, and compared as times, never as text: a
+spreadsheet may show them in its own locale, and a person may type over them. An expiry that cannot
+be read as a time, or that lies further ahead than any lease lasts, cannot be from a live run: it
+is treated as expired (with a log line), so it never blocks the jobs for ever. Both ways of taking
+the lease read expiries so.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from hsb_sheets.adapters.lease.base import LeaseBusy
 from hsb_sheets.adapters.workbook.base import Append, Table, Update, Workbook, WriteBatch
+from hsb_sheets.domain.dates import DateFormatError, parse_timestamp
 from hsb_sheets.domain.tabs import LEASE, LeaseTab
 from hsb_sheets.errors import WorkbookError
+from hsb_sheets.logs import log
 
-FORMAT = "%Y-%m-%d %H:%M:%S"
+SHOWN = "%Y-%m-%d %H:%M:%S"  # how a holder's expiry is shown in the "busy" message (UTC)
+MARGIN = timedelta(minutes=5)  # clock skew between two machines an expiry may be ahead by
+
+
+def written(moment: datetime) -> str:
+    """A time as the lease row holds it: ISO 8601 in UTC with its offset (2026-03-12T10:20:00+00:00)."""
+    return _utc(moment).isoformat(timespec="seconds")
+
+
+def read_time(text: str) -> datetime | None:
+    """A lease time as an aware UTC time: ISO 8601 (a time without an offset is UTC), or as a
+    spreadsheet shows one (12/03/2026 10:20:00, a serial number); None if it is not a time."""
+    value = text.strip()
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            parsed = parse_timestamp(value)
+        except DateFormatError:
+            return None
+    return _utc(parsed)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @runtime_checkable
@@ -54,12 +88,32 @@ class WorkbookLease:
     def _rows(self) -> list[dict[str, str]]:
         return [r for r in self.workbook.read([LEASE])[LEASE].records() if r.get(LeaseTab.HOLDER)]
 
-    @staticmethod
-    def _live(rows: list[dict[str, str]], now: datetime) -> list[dict[str, str]]:
-        return [r for r in rows if r.get(LeaseTab.EXPIRES, "") > now.strftime(FORMAT)]
+    def _live(self, rows: list[dict[str, str]], now: datetime) -> list[tuple[str, datetime]]:
+        """The holders whose lease has not expired, with their expiry (UTC)."""
+        live: list[tuple[str, datetime]] = []
+        for row in rows:
+            holder, expires = row[LeaseTab.HOLDER], read_time(row.get(LeaseTab.EXPIRES, ""))
+            if expires is None:
+                log(
+                    "lease expiry is not a time; treated as expired",
+                    logging.WARNING,
+                    holder=holder,
+                    tab=LEASE,
+                    column=str(LeaseTab.EXPIRES),
+                )
+            elif expires > _utc(now) + self.ttl + MARGIN:
+                log(
+                    "lease expiry is further ahead than a lease lasts; treated as stale",
+                    logging.WARNING,
+                    holder=holder,
+                    expires=written(expires),
+                )
+            elif expires > _utc(now):
+                live.append((holder, expires))
+        return live
 
     def _release(self, now: datetime) -> Update:
-        return Update(LEASE, LeaseTab.HOLDER, self.holder, {LeaseTab.EXPIRES: now.strftime(FORMAT)})
+        return Update(LEASE, LeaseTab.HOLDER, self.holder, {LeaseTab.EXPIRES: written(now)})
 
     def _expire(self, now: datetime) -> None:
         """Let go of our row; if another run has since overwritten it, there is nothing to release."""
@@ -68,9 +122,11 @@ class WorkbookLease:
             self.workbook.write(WriteBatch(updates=[self._release(now)]))
 
     @staticmethod
-    def _busy(live: list[dict[str, str]]) -> LeaseBusy:
-        holder, until = live[0][LeaseTab.HOLDER], live[0][LeaseTab.EXPIRES]
-        return LeaseBusy(f"Another run ({holder}) holds the lease until {until} UTC; this one did nothing.")
+    def _busy(live: list[tuple[str, datetime]]) -> LeaseBusy:
+        holder, until = live[0]
+        return LeaseBusy(
+            f"Another run ({holder}) holds the lease until {until.strftime(SHOWN)} UTC; this one did nothing."
+        )
 
     def _take_by_claim(self, workbook: Claiming, values: dict[str, str], now: datetime) -> None:
         table = workbook.claim(LEASE, values)
@@ -92,7 +148,7 @@ class WorkbookLease:
             batch = WriteBatch(appends=[Append(LEASE, values)])
         self.workbook.write(batch)
         winner = self._live(self._rows(), now)
-        if not winner or winner[0][LeaseTab.HOLDER] != self.holder:
+        if not winner or winner[0][0] != self.holder:
             self._expire(now)  # lost a race with another run taking it at the same moment
             raise LeaseBusy("Another run took the lease at the same moment; this one did nothing.")
 
@@ -103,8 +159,8 @@ class WorkbookLease:
         self.holder = f"{self.process}:{uuid.uuid4().hex[:8]}"  # one token per acquisition
         values: dict[str, str] = {
             LeaseTab.HOLDER: self.holder,
-            LeaseTab.TAKEN: now.strftime(FORMAT),
-            LeaseTab.EXPIRES: (now + self.ttl).strftime(FORMAT),
+            LeaseTab.TAKEN: written(now),
+            LeaseTab.EXPIRES: written(now + self.ttl),
         }
         with self.workbook.session():
             self._released = False

@@ -1,4 +1,9 @@
-"""Emails written as ``.eml`` files in an outbox folder, one file per idempotency key."""
+"""Emails written as ``.eml`` files in an outbox folder, one file per idempotency key.
+
+An outbox setting that names a file (or a folder that cannot be written) stops the run with a
+ConfigError naming ``[mail] outbox``: retrying could never succeed, so the emails stay waiting in the
+Outbox tab, unsent, until the setting is put right. Other write failures (a full disk) are transient.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from hsb_sheets.adapters.folders import writable_folder
 from hsb_sheets.adapters.mail.base import Email
 from hsb_sheets.errors import MailError
 
@@ -28,8 +34,8 @@ class EmlOutbox:
         target = self.path_for(email)
         if target.exists():
             return email.message_id
+        writable_folder(self.folder, "[mail] outbox")
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
             fd, temporary = tempfile.mkstemp(prefix=".mail-", dir=self.folder)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(email.to_mime().as_bytes())

@@ -57,6 +57,7 @@ class Grid:
     sheet_id: int
     row_count: int
     anchors: list[int | None]  # one per table row
+    extra: list[int] = field(default_factory=list)  # ids of second anchors on a row, to delete
 
     def position(self, anchor: int) -> int | None:
         """The table row holding an anchor, or None if that row is gone."""
@@ -274,7 +275,7 @@ def check(
             continue
         if placed.anchor not in rows:
             if placed.origin is not None:
-                outcome.gone.append(_shown(placed.origin))
+                outcome.gone.append(shown(placed.origin))
             continue
         planned, seen, row = plan.headers[placed.tab], headers.get(placed.tab, []), rows[placed.anchor]
         written = list(range(len(planned))) if placed.full else [planned.index(c) for c in placed.values]
@@ -358,7 +359,8 @@ def _key(header: list[str], row: list[str], key_column: Key) -> tuple[str, ...] 
     return tuple((row[header.index(c)] if header.index(c) < len(row) else "").strip() for c in columns)
 
 
-def _shown(update: Update) -> str:
+def shown(update: Update) -> str:
+    """A keyed update's row, as a message names it."""
     key = update.key if isinstance(update.key, str) else " / ".join(update.key)
     return f"'{update.tab}' row {key}"
 
@@ -392,18 +394,21 @@ def grid_from_sheet(sheet: Mapping[str, Any]) -> Grid:
         header.pop()
     width = len(header)
     table = Table(properties["title"], header, [(r + [""] * width)[:width] for r in values[1:]])
-    anchors = list(_anchors(data.get("rowMetadata", [])))[1 : len(table.rows) + 1]
+    held = list(_anchors(data.get("rowMetadata", [])))
+    anchors = [ids[0] if ids else None for ids in held[1 : len(table.rows) + 1]]
     anchors += [None] * (len(table.rows) - len(anchors))
     grid = properties.get("gridProperties", {})
-    return Grid(table, int(properties["sheetId"]), int(grid.get("rowCount", 0)), anchors)
+    extra = [i for ids in held for i in ids[1:]]
+    return Grid(table, int(properties["sheetId"]), int(grid.get("rowCount", 0)), anchors, extra)
 
 
-def _anchors(row_metadata: Sequence[Mapping[str, Any]]) -> Iterator[int | None]:
+def _anchors(row_metadata: Sequence[Mapping[str, Any]]) -> Iterator[list[int]]:
     for row in row_metadata:
-        ids = [
-            m["metadataId"] for m in row.get("developerMetadata", []) if m.get("metadataKey") == ANCHOR_KEY
+        yield [
+            int(m["metadataId"])
+            for m in row.get("developerMetadata", [])
+            if m.get("metadataKey") == ANCHOR_KEY
         ]
-        yield int(ids[0]) if ids else None
 
 
 def remember(grids: Mapping[str, Grid], plan: WritePlan) -> None:

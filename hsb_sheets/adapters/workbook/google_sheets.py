@@ -7,9 +7,10 @@ locale and time zone); later reads are served from that snapshot, kept in step w
 writes, and a tab is read again only after a write had to repair it. Coordinators' edits made during
 the run are seen by the next run. Limits: the snapshot holds every tab, coordinators' own tabs too.
 
-A write sends at most two requests: one atomic ``spreadsheets.batchUpdate`` that inserts
-appended rows (``insertDimension``, so an append never overwrites a row) and anchors every row
-still without one, then one ``values:batchUpdateByDataFilter`` (``valueInputOption=RAW``, so a form
+A write sends at most two requests (three when it updates a row not yet anchored, which is anchored
+first and found in that request's own answer, see :mod:`google_anchors`): one atomic
+``spreadsheets.batchUpdate`` that inserts appended rows (``insertDimension``, so an append never
+overwrites a row), then one ``values:batchUpdateByDataFilter`` (``valueInputOption=RAW``, so a form
 answer never becomes a formula) that finds each row by its anchor when the write is applied and
 returns the header and rows as the write left them. :mod:`google_rows` plans that write and checks
 the answer; whatever a coordinator's edit displaced just before the write is repaired by the next try
@@ -23,6 +24,7 @@ Every request passes through one choke point, :class:`~google_client.SheetsHTTPC
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,8 +33,8 @@ from typing import Any
 from gspread.exceptions import APIError
 from gspread.urls import SPREADSHEET_URL
 
-from hsb_sheets.adapters.workbook import a1, google_claim, google_rows
-from hsb_sheets.adapters.workbook.base import HeldOpen, Table, WriteBatch
+from hsb_sheets.adapters.workbook import a1, google_anchors, google_claim, google_rows
+from hsb_sheets.adapters.workbook.base import HeldOpen, Table, Update, WriteBatch
 from hsb_sheets.adapters.workbook.google_client import (
     API_DISABLED,
     SCOPES,
@@ -50,6 +52,7 @@ from hsb_sheets.adapters.workbook.google_rows import Grid, RowWrite
 from hsb_sheets.domain.layout import Layout
 from hsb_sheets.domain.tabs import TabSpec
 from hsb_sheets.errors import WorkbookError
+from hsb_sheets.logs import log
 
 __all__ = ["SCOPES", "SheetsHTTPClient", "SheetsWorkbook", "SpreadsheetInfo"]
 
@@ -186,7 +189,8 @@ class SheetsWorkbook:
         Outside a session the touched tabs are read first (one request more). A batch with appends
         and updates is two requests: should the second fail, the appended rows are written and the
         updates are not (the next run makes them again from the register). A repair puts overwritten
-        cells back before a keyed update is tried again, so the key it looks for is there.
+        cells back before a keyed update is tried again, so the key it looks for is there. An update
+        of a row a coordinator deleted since the job read it is left out (logged, not an error).
         """
         if not batch:
             return
@@ -195,21 +199,24 @@ class SheetsWorkbook:
             missing = [n for n in names if n not in self._grids]
             grids = {**{n: self._grids[n] for n in names if n in self._grids}, **self._fetch(missing)}
             appends, updates, fixes = list(batch.appends), list(batch.updates), list[RowWrite]()
+            google_rows.plan_rows(grids, appends, updates, fixes)  # a key the job never saw is an error
             gone: list[str] = []
             for _attempt in range(google_rows.ATTEMPTS):
                 now, later = (updates, []) if not fixes else ([], updates)
+                grids = self._anchored(grids, now)
+                now, deleted = google_anchors.still_there(grids, now)
                 plan = google_rows.plan_rows(grids, appends, now, fixes)
                 outcome = self._send(plan, grids)
-                gone += outcome.gone
+                gone += deleted + outcome.gone
                 if outcome.done and not later:
                     if self._depth:
                         google_rows.remember(grids, plan)
                         self._grids.update(grids)
-                    if gone:
-                        raise WorkbookError(
-                            "A coordinator deleted a row while a job wrote to it ("
-                            + ", ".join(gone)
-                            + "); everything else was written."
+                    if gone:  # the row, and with it the need to write it, is gone: not an error
+                        log(
+                            "left alone rows a coordinator deleted while a job wrote",
+                            logging.WARNING,
+                            rows=len(gone),
                         )
                     return
                 appends, updates, fixes = [], outcome.updates + later, outcome.fixes
@@ -223,6 +230,38 @@ class SheetsWorkbook:
                 "of the rows they were meant for. Ask coordinators to pause inserting columns there and "
                 "check those rows; the next run will finish the work."
             )
+
+    def _anchored(self, grids: Mapping[str, Grid], updates: Sequence[Update]) -> dict[str, Grid]:
+        """The tabs with every row these updates mean anchored, as the anchoring request left them.
+
+        Anchors are made by row index, so an edit just before the request may put them on other
+        rows; the request's own answer (the tabs after it, atomically) says which row holds which.
+        Should a meant row still have none, every row of its tab is anchored at the next try, and
+        the second anchors that leaves on rows are deleted by id. Costs nothing when every row meant
+        has its anchor already (rows the jobs added carry one from the request that added them).
+        """
+        grids, wide = dict(grids), False
+        for _attempt in range(google_rows.ATTEMPTS):
+            rows = google_anchors.unanchored(grids, updates, wide)
+            requests_ = google_anchors.anchor_requests(grids, rows)
+            if not requests_:
+                break
+            tabs = sorted(set(rows) | {name for name, grid in grids.items() if grid.extra})
+            body = {
+                "requests": requests_,
+                "includeSpreadsheetInResponse": True,
+                "responseRanges": [a1.quote_tab(name) for name in tabs],
+                "responseIncludeGridData": True,
+            }
+            answer = self._call(
+                "anchor rows of the register",
+                lambda body=body: self.http.batch_update(self.spreadsheet_id, body),  # type: ignore[misc]
+            )
+            for sheet in answer.get("updatedSpreadsheet", {}).get("sheets", []):
+                grid = google_rows.grid_from_sheet(sheet)
+                grids[grid.table.name] = grid
+            wide = bool(rows)
+        return grids
 
     def _send(self, plan: google_rows.WritePlan, grids: Mapping[str, Grid]) -> google_rows.Outcome:
         """One try: insert and anchor rows (if needed), then write every value by its anchor."""
