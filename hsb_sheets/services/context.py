@@ -12,7 +12,7 @@ from hsb_sheets.adapters.journal.base import Journal
 from hsb_sheets.adapters.journal.memory import MemoryJournal
 from hsb_sheets.adapters.lease.base import Lease
 from hsb_sheets.adapters.mail.base import Mailer
-from hsb_sheets.adapters.workbook.base import Workbook
+from hsb_sheets.adapters.workbook.base import Workbook, WriteBatch
 from hsb_sheets.domain.form import FormDefinition
 from hsb_sheets.services.templates import Templates
 
@@ -34,6 +34,8 @@ class Context:
     pull_responses: Callable[[Context], int] | None = None  # set when intake reads the Forms API
     register_id: str = ""  # the register's identity in event ids: the spreadsheet id on Google, else blank
     journal: Journal = field(default_factory=MemoryJournal)  # local: the SQLite file beside the register
+    # Set while a run of several jobs goes on: each job's Job status row, written once as the run ends.
+    deferred: WriteBatch | None = None
 
     def now(self) -> datetime:
         """The local time now, naive, in the service's time zone."""

@@ -88,6 +88,7 @@ def deliver_pending(
 
     With ``job_report``, the delivery is recorded on it and the same write records the job's run in
     the Job status tab (for ``status``) with ``job_report.counts()``: the numbers of its log line.
+    During a run of several jobs (``ctx.deferred`` set) that row joins the run's last write instead.
     """
     tables = ctx.workbook.read(list(READS))
     lookup = lookup_from(tables)
@@ -125,10 +126,13 @@ def deliver_pending(
             JobStatusTab.DURATION: f"{time.monotonic() - (started or time.monotonic()):.1f}",
             JobStatusTab.COUNTS: " ".join(f"{k}={v}" for k, v in summary.items()),
         }
+        status = WriteBatch() if ctx.deferred is None else ctx.deferred  # a run writes them as it ends
         if job in tables[JOB_STATUS].column(JobStatusTab.JOB):
-            batch.updates.append(Update(JOB_STATUS, JobStatusTab.JOB, job, values))
+            status.updates.append(Update(JOB_STATUS, JobStatusTab.JOB, job, values))
         else:
-            batch.appends.append(Append(JOB_STATUS, {JobStatusTab.JOB: job, **values}))
+            status.appends.append(Append(JOB_STATUS, {JobStatusTab.JOB: job, **values}))
+        if ctx.deferred is None:
+            batch.extend(status)
     ctx.workbook.write(batch)
     return report
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from hsb_sheets.adapters.google_auth_errors import TOKEN_ERRORS, explain_token_error
-from hsb_sheets.adapters.lease.base import Lease, LeaseBusy
+from hsb_sheets.adapters.lease.base import Finishing, Lease, LeaseBusy
+from hsb_sheets.adapters.workbook.base import WriteBatch
 from hsb_sheets.errors import HsbError
 from hsb_sheets.logs import log
 from hsb_sheets.services.context import Context
@@ -165,6 +166,20 @@ def hold_waiting(
         yield
 
 
+def finish_run(ctx: Context, final: WriteBatch) -> None:
+    """The run's last write: every job's Job status row, with the lease's release where it can join.
+
+    A failure is logged, not raised: the jobs' own work is written already.
+    """
+    try:
+        if isinstance(ctx.lease, Finishing):
+            ctx.lease.finish(final)
+        else:
+            ctx.workbook.write(final)
+    except HsbError as problem:
+        log("job status not recorded", logging.WARNING, reason=str(problem))
+
+
 def run_jobs(
     ctx: Context,
     names: Sequence[str] = (),
@@ -176,17 +191,23 @@ def run_jobs(
 ) -> list[JobOutcome]:
     """Run the named jobs (all of them when none are named) in order, holding the run lease once.
 
-    Every job runs even if an earlier one failed; JobsFailed at the end names each that did.
+    Every job runs even if an earlier one failed; JobsFailed at the end names each that did. Each
+    job's Job status row is written once, as the run ends (with the lease's release, on Google).
     ``wait`` is how long to wait for another process's run to end (LeaseBusy after that).
     """
     outcomes: list[JobOutcome] = []
     failures: list[JobFailed] = []
     with hold_waiting(ctx.lease, wait, sleep):
-        for name in names or tuple(JOBS):
-            try:
-                outcomes.append(watch_job(ctx, name, watcher or Quiet(), dry_run=dry_run))
-            except JobFailed as failure:
-                failures.append(failure)
+        ctx.deferred = WriteBatch()
+        try:
+            for name in names or tuple(JOBS):
+                try:
+                    outcomes.append(watch_job(ctx, name, watcher or Quiet(), dry_run=dry_run))
+                except JobFailed as failure:
+                    failures.append(failure)
+        finally:
+            final, ctx.deferred = ctx.deferred, None
+        finish_run(ctx, final)
     if failures:
         raise JobsFailed(failures, outcomes)
     return outcomes

@@ -11,11 +11,14 @@ import pytest
 import requests
 
 from hsb_sheets.adapters.calendar.memory import MemoryCalendar
+from hsb_sheets.adapters.lease.base import LeaseBusy
+from hsb_sheets.adapters.lease.workbook import WorkbookLease
 from hsb_sheets.adapters.mail.memory import MemoryMailer
+from hsb_sheets.adapters.workbook.google_claim import KEEP
 from hsb_sheets.adapters.workbook.google_sheets import SheetsHTTPClient, SheetsWorkbook
 from hsb_sheets.bootstrap import build_context
 from hsb_sheets.config import Settings
-from hsb_sheets.domain.tabs import FORM_RESPONSES, OUTBOX, REFERRALS
+from hsb_sheets.domain.tabs import FORM_RESPONSES, JOB_STATUS, LEASE, OUTBOX, REFERRALS
 from hsb_sheets.errors import WorkbookError
 from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
@@ -23,6 +26,7 @@ from hsb_sheets.services.intake import run_intake
 from hsb_sheets.services.meetings import run_meetings
 from hsb_sheets.services.reminders import run_reminders
 from hsb_sheets.services.rule_source import read_rule_csv
+from hsb_sheets.services.runner import run_jobs
 from hsb_sheets.services.setup import setup_register
 from tests.conftest import FixedClock, valid_answers
 from tests.fakes.google_sheets import FakeSheets
@@ -112,6 +116,42 @@ def test_each_job_costs_the_same_few_requests_at_any_size(ctx: Context, fake: Fa
     assert intake <= 6 and meetings <= 8 and reminders <= 6, counts
 
 
+def test_a_run_of_all_jobs_costs_three_requests_idle_and_the_same_few_busy_at_any_size(
+    ctx: Context, fake: FakeSheets
+) -> None:
+    ctx.lease = WorkbookLease(ctx.workbook, ctx.clock)  # as on Google: the lease is a row in the register
+    counts: list[tuple[int, int]] = []
+    for size in (5, 300):
+        responses(ctx, fake, size, start=len(counts) * 1000, light="Green")
+        run_jobs(ctx)
+        idle = requests_for(fake, lambda: run_jobs(ctx))
+        responses(ctx, fake, 3, start=len(counts) * 1000 + 500)  # a Red among them: a meeting to invite
+        counts.append((idle, requests_for(fake, lambda: run_jobs(ctx))))
+    assert counts[0] == counts[1], counts
+    idle, busy = counts[0]
+    # Idle: one read of every tab, the lease taken, every job's status with the lease's release.
+    assert idle <= 3 and busy <= 12, counts
+    status = fake.spreadsheets[SHEET].sheet(JOB_STATUS).cells
+    assert sorted(r[0] for r in status[1:] if r and r[0]) == ["digest", "intake", "meetings", "reminders"]
+
+
+def test_the_lease_is_one_request_to_take_refuses_a_second_run_and_stays_short(
+    ctx: Context, fake: FakeSheets
+) -> None:
+    first, second = WorkbookLease(ctx.workbook, ctx.clock), WorkbookLease(ctx.workbook, ctx.clock)
+    with first.hold(), pytest.raises(LeaseBusy, match="holds the lease until"), second.hold():
+        pass
+    for _ in range(KEEP + 5):  # every run adds a claim row; the oldest go
+        with second.hold():
+            pass
+    lease = fake.spreadsheets[SHEET].sheet(LEASE)
+    assert len([r for r in lease.cells[1:] if any(r)]) == KEEP
+    before = len(fake.sheet_requests)
+    with first.hold():  # free again: taken in one request (after the run's one read), released in one
+        pass
+    assert len(fake.sheet_requests) - before == 3
+
+
 def test_values_go_in_raw_and_never_become_formulas(ctx: Context, fake: FakeSheets) -> None:
     sheet = fake.spreadsheets[SHEET].sheet(FORM_RESPONSES)
     answers = valid_answers(school_or_setting='=HYPERLINK("https://example.org","x")', referrer_name="+1 @x")
@@ -186,10 +226,8 @@ def test_when_retries_run_out_the_run_stops_cleanly_and_the_next_finishes(
     ctx: Context, fake: FakeSheets, sleeps: Sleeps
 ) -> None:
     responses(ctx, fake, 2)
-    fake.before["get"] = [
-        None,
-        lambda: fake.server.faults.extend([503] * 4),
-    ]  # the job's two reads, then every try of its first write fails
+    # The job's one read (every tab), then every try of its first write fails.
+    fake.before["get"] = [lambda: fake.server.faults.extend([503] * 4)]
     with pytest.raises(WorkbookError, match=r"busy \(HTTP 503\) after 4 tries.*next run will finish"):
         run_intake(ctx)
     assert len(sleeps.delays) == 3 and all(0 <= d <= 32 for d in sleeps.delays)

@@ -5,8 +5,9 @@ expiry), and the next run heals its work because every job is idempotent."""
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+from hsb_sheets.adapters.workbook.base import WriteBatch
 from hsb_sheets.errors import HsbError
 
 
@@ -19,4 +20,13 @@ class Lease(Protocol):
 
     def hold(self) -> AbstractContextManager[None]:
         """Hold the lease for a run; LeaseBusy if another run holds it."""
+        ...
+
+
+@runtime_checkable
+class Finishing(Protocol):
+    """A lease kept in the register, which can be released in the run's last write (one request less)."""
+
+    def finish(self, batch: WriteBatch) -> None:
+        """Write ``batch`` and release the lease with it."""
         ...

@@ -1,16 +1,22 @@
 """The register as a Google spreadsheet, through gspread's HTTP client (Sheets API v4).
 
-A job run costs a constant number of requests, whatever the size of the register. Tabs are read in
-one ``spreadsheets.get`` with grid data (values as shown and as stored, and each row's anchor);
-within a run each tab is read once. A write sends at most two requests (three when it updates a row
-not yet anchored, which is anchored first and found in that request's own answer, see
-:mod:`google_anchors`): one atomic ``spreadsheets.batchUpdate`` that inserts appended rows
-(``insertDimension``, so an append never overwrites a row), then one
-``values:batchUpdateByDataFilter`` (``valueInputOption=RAW``, so a form answer never becomes a
-formula) that finds each row by its anchor when the write is applied and returns the header and rows
-as the write left them. :mod:`google_rows` plans that write and checks the answer; whatever a
-coordinator's edit displaced just before the write is repaired by the next try (a fresh read, then
-the repairs), at most :data:`~google_rows.ATTEMPTS` tries. Its docstring states the limits.
+A run of the jobs costs a constant number of requests, whatever the size of the register. Within a
+session (the run lease holds one for the whole run) the first read fetches every tab in one
+``spreadsheets.get`` with grid data (values as shown and as stored, each row's anchor, and the
+spreadsheet's locale and time zone); later reads are served from that snapshot, kept in step with
+the session's own writes, and a tab is read again only after a write had to repair it. Coordinators'
+edits made during the run are seen by the next run. Limits: the snapshot holds every tab,
+coordinators' own tabs too.
+
+A write sends at most two requests (three when it updates a row not yet anchored, which is anchored
+first and found in that request's own answer, see :mod:`google_anchors`): one atomic
+``spreadsheets.batchUpdate`` that inserts appended rows (``insertDimension``, so an append never
+overwrites a row), then one ``values:batchUpdateByDataFilter`` (``valueInputOption=RAW``, so a form
+answer never becomes a formula) that finds each row by its anchor when the write is applied and
+returns the header and rows as the write left them. :mod:`google_rows` plans that write and checks
+the answer; whatever a coordinator's edit displaced just before the write is repaired by the next try
+(a fresh read, then the repairs), at most :data:`~google_rows.ATTEMPTS` tries. Its docstring states
+the limits.
 
 Every request passes through one choke point, :class:`~google_client.SheetsHTTPClient`, which retries
 429, 5xx, Google's 403 rate-limit answers and connection errors with bounded, jittered backoff.
@@ -28,7 +34,7 @@ from typing import Any
 from gspread.exceptions import APIError
 from gspread.urls import SPREADSHEET_URL
 
-from hsb_sheets.adapters.workbook import a1, google_anchors, google_rows
+from hsb_sheets.adapters.workbook import a1, google_anchors, google_claim, google_rows
 from hsb_sheets.adapters.workbook.base import HeldOpen, Table, Update, WriteBatch
 from hsb_sheets.adapters.workbook.google_client import (
     API_DISABLED,
@@ -56,6 +62,7 @@ GRID_FIELDS = (
     "data(rowData(values(formattedValue,effectiveValue)),rowMetadata(developerMetadata(metadataId,metadataKey))))"
 )
 INFO_FIELDS = "properties(title,locale,timeZone),sheets(properties(sheetId,title,index))"
+WHOLE_FIELDS = "properties(title,locale,timeZone)," + GRID_FIELDS
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,7 @@ class SheetsWorkbook:
         self._depth = 0
         self._grids: dict[str, Grid] = {}
         self._info: SpreadsheetInfo | None = None
+        self._whole = False  # every tab of the spreadsheet is in _grids (read this session)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -115,8 +123,28 @@ class SheetsWorkbook:
             finally:
                 self._depth -= 1
                 if self._depth == 0:
-                    self._grids.clear()
-                    self._info = None
+                    self._forget()
+
+    def _forget(self) -> None:
+        self._grids.clear()
+        self._info = None
+        self._whole = False
+
+    def _load_whole(self) -> None:
+        """Every tab, with each row's anchor, and the spreadsheet's settings, in one spreadsheets.get."""
+        params = {"includeGridData": "true", "fields": WHOLE_FIELDS}
+        url = SPREADSHEET_URL % self.spreadsheet_id
+        answer = self._call("read the register", lambda: self.http.request("get", url, params=params).json())
+        grids = [google_rows.grid_from_sheet(sheet) for sheet in answer.get("sheets", [])]
+        properties = answer.get("properties", {})
+        self._info = SpreadsheetInfo(
+            str(properties.get("title", "")),
+            str(properties.get("locale", "")),
+            str(properties.get("timeZone", "")),
+            tuple(g.table.name for g in grids),
+        )
+        self._grids = {g.table.name: g for g in grids}
+        self._whole = True
 
     def _fetch(self, names: Sequence[str]) -> dict[str, Grid]:
         """Whole tabs, with each row's anchor, in one spreadsheets.get."""
@@ -140,9 +168,12 @@ class SheetsWorkbook:
     # -- the port ------------------------------------------------------------------------------
 
     def read(self, tabs: Sequence[str]) -> dict[str, Table]:
-        """Tabs as text; within a session each tab is fetched at most once."""
+        """Tabs as text; within a session the first read fetches every tab, and later reads cost nothing."""
         with self._lock:
             missing = [t for t in tabs if t not in self._grids]
+            if missing and self._depth and not self._whole:
+                self._load_whole()
+                missing = [t for t in tabs if t not in self._grids]
             fetched = self._fetch(missing)
             if self._depth:
                 self._grids.update(fetched)
@@ -276,6 +307,35 @@ class SheetsWorkbook:
             headers, rows = google_rows.read_answer(answer)
         return google_rows.check(plan, grids, headers, rows, inserted)
 
+    def claim(self, tab: str, values: Mapping[str, str], keep: int = google_claim.KEEP) -> Table:
+        """Put a row holding ``values`` first under the header of ``tab`` and return the tab as it then is.
+
+        One atomic batchUpdate, so the rows below the new one are exactly those claimed before it (see
+        :mod:`google_claim`). Only rows beyond the newest ``keep`` are deleted. Should the tab have
+        changed since this session read it (another run wrote meanwhile), every other tab is read
+        again at the next read.
+        """
+        with self._lock:
+            if tab not in self._grids and self._depth and not self._whole:
+                self._load_whole()
+            before = self._grids.get(tab) or self._fetch([tab])[tab]
+            body = {
+                "requests": google_claim.claim_requests(before, values, keep),
+                "includeSpreadsheetInResponse": True,
+                "responseRanges": [a1.quote_tab(tab)],
+                "responseIncludeGridData": True,
+            }
+            answer = self._call(
+                f"write to the '{tab}' tab", lambda: self.http.batch_update(self.spreadsheet_id, body)
+            )
+            sheets = answer.get("updatedSpreadsheet", {}).get("sheets", [])
+            after = google_rows.grid_from_sheet(sheets[0])
+            if not google_claim.unchanged(before, after, keep):
+                self._forget()
+            if self._depth:
+                self._grids[tab] = after
+            return _copy(after.table)
+
     # -- the spreadsheet itself ----------------------------------------------------------------
 
     def describe(self) -> SpreadsheetInfo:
@@ -389,8 +449,7 @@ class SheetsWorkbook:
                         self.spreadsheet_id, {"valueInputOption": "RAW", "data": data}
                     ),
                 )
-            self._grids.clear()
-            self._info = None
+            self._forget()
             return changes
 
 
