@@ -160,12 +160,19 @@ def test_a_settings_file_that_is_not_utf8(tmp_path: Path) -> None:
     fails_clearly(run(settings, "run"), str(settings), "is not UTF-8 text")
 
 
+def set_service(settings: Path, line: str) -> None:
+    """Add a line to the [service] section of a settings file, wherever that section is."""
+    text = settings.read_text()
+    assert "[service]\n" in text
+    settings.write_text(text.replace("[service]\n", f"[service]\n{line}\n", 1))
+
+
 def test_a_rule_file_that_is_not_utf8(tmp_path: Path) -> None:
     assert invoke("init", str(tmp_path / "ws")).exit_code == 0
     settings = tmp_path / "ws" / "hsb-sheets.toml"
     rules = (shipped("config/routing_rules.csv")).read_bytes()
     (tmp_path / "ws" / "rules.csv").write_bytes(rules.replace(b",", b",caf\xe9 ", 1))  # Latin-1
-    settings.write_text(settings.read_text() + 'routing_seed = "rules.csv"\n')  # [service] is last
+    set_service(settings, 'routing_seed = "rules.csv"')
     fails_clearly(run(settings, "run"), "rules.csv is not UTF-8 text")
     examples = tmp_path / "examples.csv"
     examples.write_bytes(b"case,\xe9\n")
@@ -177,7 +184,7 @@ def test_a_form_definition_that_is_not_utf8(tmp_path: Path) -> None:
     settings = tmp_path / "ws" / "hsb-sheets.toml"
     form = (shipped("config/referral_form.yaml")).read_text(encoding="utf-8")
     (tmp_path / "ws" / "form.yaml").write_bytes(("# caf\u00e9\n" + form).encode("latin-1", "replace"))
-    settings.write_text(settings.read_text() + 'form_definition = "form.yaml"\n')  # [service] is last
+    set_service(settings, 'form_definition = "form.yaml"')
     fails_clearly(run(settings, "run"), "form.yaml is not UTF-8 text")
 
 
