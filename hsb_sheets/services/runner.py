@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from hsb_sheets.adapters.google_auth_errors import TOKEN_ERRORS, explain_token_error
 from hsb_sheets.adapters.lease.base import Lease, LeaseBusy
+from hsb_sheets.adapters.workbook.journaled import previewing
 from hsb_sheets.errors import HsbError
 from hsb_sheets.logs import log
 from hsb_sheets.services.context import Context
@@ -181,7 +182,7 @@ def run_jobs(
     """
     outcomes: list[JobOutcome] = []
     failures: list[JobFailed] = []
-    with hold_waiting(ctx.lease, wait, sleep):
+    with hold_waiting(ctx.lease, wait, sleep), previewing(ctx.workbook, dry_run):  # a dry run writes nothing
         for name in names or tuple(JOBS):
             try:
                 outcomes.append(watch_job(ctx, name, watcher or Quiet(), dry_run=dry_run))
