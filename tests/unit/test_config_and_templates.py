@@ -99,6 +99,7 @@ def realistic_context(family: str, **overrides: object) -> dict[str, object]:
             "recording_system": "ChildView",
         },
         "digest": {
+            "held_open": "",
             "area": "Peterborough",
             "day": "12/03/2026",
             "new_referrals": ["HSB-2026-0042"],
