@@ -530,7 +530,7 @@ class JournaledWorkbook:
                     Update(table.name, key_column, _key_value(key_column, values), changed)
                 )
                 repair.told.append(self._told(table.name, values, cells=True))
-            seen = {c: record[c] for c in values if c in record and not rule.is_system(c)}
+            seen = {c: v for c, v in record.items() if c and not rule.is_system(c)}
             if any(values.get(c, "") != v for c, v in seen.items()):
                 repair.seen.append(SystemRow(table.name, key, {**values, **seen}))
 
