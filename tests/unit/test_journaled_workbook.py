@@ -31,7 +31,7 @@ RESPONSES = TabSpec("Responses", (system("Timestamp"), system("Answer")))  # no 
 SPECS = (CASES, MEETINGS, INTERVENTIONS_SPEC, AUDIT_LOG_SPEC, RESPONSES)
 NOW = datetime(2026, 3, 12, 10, 0, tzinfo=UTC)
 HELD = HeldOpen("Excel", datetime(2026, 3, 12, 9, 0, tzinfo=UTC), "~$register.xlsx")
-INTERVENTION = {
+INTERVENTION: dict[str, str] = {
     InterventionsTab.CASE_ID: "HSB-2026-0001",
     InterventionsTab.INTERVENTION: "Safety planning",
     InterventionsTab.START_DATE: "2026-01-05",
@@ -128,7 +128,7 @@ def test_a_row_coordinators_made_is_never_recreated_but_its_system_cells_come_ba
 def test_audit_lines_come_back_as_many_times_as_written(
     register: JournaledWorkbook, store: MemoryWorkbook
 ) -> None:
-    line = {
+    line: dict[str, str] = {
         AuditLogTab.TIME: "2026-03-12 10:00:00",
         AuditLogTab.ACTION: "email sent",
         AuditLogTab.DETAIL: "digest",
