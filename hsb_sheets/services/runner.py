@@ -114,7 +114,8 @@ def run_job(ctx: Context, name: str, *, dry_run: bool = False) -> JobOutcome:
             pulled = ctx.pull_responses(ctx)  # responses read by the Forms API join the tab first
             log("responses pulled", job=name, responses=pulled)
         try:
-            report = JOBS[name](ctx, dry_run=dry_run)
+            with previewing(ctx.workbook, dry_run):  # a dry run restores nothing either
+                report = JOBS[name](ctx, dry_run=dry_run)
         except TOKEN_ERRORS as problem:  # an adapter that did not explain it (the worker must go on)
             raise explain_token_error(problem) from None
     except HsbError as problem:
@@ -182,7 +183,7 @@ def run_jobs(
     """
     outcomes: list[JobOutcome] = []
     failures: list[JobFailed] = []
-    with hold_waiting(ctx.lease, wait, sleep), previewing(ctx.workbook, dry_run):  # a dry run writes nothing
+    with hold_waiting(ctx.lease, wait, sleep):
         for name in names or tuple(JOBS):
             try:
                 outcomes.append(watch_job(ctx, name, watcher or Quiet(), dry_run=dry_run))
