@@ -38,6 +38,7 @@ from hsb_sheets.domain.tabs import (
 )
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.intake import run_intake
+from hsb_sheets.services.notifications import sent_digest
 from hsb_sheets.services.status import read_status
 from hsb_sheets.services.submissions import submission_for
 from tests.conftest import FixedClock, valid_answers
@@ -137,6 +138,8 @@ def test_a_stale_copy_saved_over_the_register_loses_nothing_and_no_case_id_is_re
     assert outbox_states(register) == dict.fromkeys(acks, "sent")
     assert sorted(mailer.keys()) == acks  # case 2's acknowledgement was not sent again
     assert [e.to for e in mailer.calls if e.key == acks[2]] == [(third,)]
+    journal = SqliteJournal(workspace / ".hsb-state" / "journal.sqlite3").outbox()
+    assert {e.key: sent_digest(e) for e in mailer.calls} == {k: journal[k].digest for k in acks}
     assert len(tables(register)[FORM_RESPONSES].rows) == 3  # the lost response is back, once
     audit = list(tables(register)[AUDIT_LOG].records())
     restored = [a for a in audit if "restored after the register lost" in a[AuditLogTab.DETAIL]]

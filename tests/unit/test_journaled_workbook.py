@@ -24,6 +24,10 @@ from hsb_sheets.domain.tabs import (
     InterventionsTab,
     TabSpec,
 )
+from hsb_sheets.services.context import Context
+from hsb_sheets.services.intake import run_intake
+from tests.conftest import valid_answers
+from tests.unit.test_intake_service import submit
 
 CASES = TabSpec("Cases", (system("Case ID"), system("State"), coordinator("Notes")), key="Case ID")
 MEETINGS = TabSpec("Meets", (system("Meeting"), shared("Status"), system("Event")), key="Meeting")
@@ -205,3 +209,12 @@ def test_a_preview_shows_what_would_be_restored_and_writes_nothing(
     assert store.writes == writes and rows(store) == []
     with previewing(store):  # any other register: nothing changes
         assert store.read(["Cases"])["Cases"] == Table("Cases", ["Case ID", "State", "Notes"], [])
+
+
+def test_intake_never_gives_a_case_id_the_journal_gave_even_if_the_register_lost_every_trace(
+    memory_context: Context,
+) -> None:
+    memory_context.journal.next_case_number(2026, 6)  # case 7 was given; its row and audit lines are gone
+    submit(memory_context, ("10/03/2026 09:30:00", valid_answers()))
+    assert run_intake(memory_context).registered == ["HSB-2026-0008"]
+    assert memory_context.journal.highest_case_number(2026) == 7  # an unwrapped register records nothing
