@@ -25,9 +25,11 @@ from hsb_sheets.adapters.mail.base import Mailer
 from hsb_sheets.adapters.mail.eml import EmlOutbox
 from hsb_sheets.adapters.mail.smtp import SmtpMailer, SmtpSettings
 from hsb_sheets.adapters.workbook.base import Workbook
+from hsb_sheets.adapters.workbook.journaled import JournaledWorkbook
 from hsb_sheets.adapters.workbook.xlsx import XlsxWorkbook
 from hsb_sheets.config import Settings
 from hsb_sheets.domain.form import FormDefinition, parse_form_definition
+from hsb_sheets.domain.tabs import all_tab_specs
 from hsb_sheets.errors import ConfigError, FormDefinitionError
 from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
@@ -74,6 +76,22 @@ def build_workbook(settings: Settings) -> Workbook:
             http, workbook.spreadsheet_id, getattr(credentials, "service_account_email", None)
         )
     return XlsxWorkbook(settings.resolve(workbook.path), workbook.lock_timeout_seconds)
+
+
+def journaled(
+    settings: Settings,
+    register: Workbook,
+    journal: Journal,
+    form: FormDefinition,
+    rules_header: Sequence[str],
+    clock: Callable[[], datetime],
+) -> Workbook:
+    """A local register wrapped so the journal remembers what the jobs write and restores what a
+    stale save loses (Google's register is returned as it is: its protected tabs play that part)."""
+    if settings.workbook.backend == "google":
+        return register
+    specs = all_tab_specs(form, tuple(rules_header))
+    return JournaledWorkbook(register, journal, specs, clock, ZoneInfo(settings.service.timezone))
 
 
 def build_mailer(settings: Settings) -> Mailer:
@@ -228,14 +246,17 @@ def build_context(
     form = load_form(settings.resolve(service.form_definition) if service.form_definition else None)
     seed_path = settings.resolve(service.routing_seed) if service.routing_seed else shipped(RULES_FILE)
     mailer = mailer or build_mailer(settings)
-    workbook = workbook or build_workbook(settings)
+    clock = clock or (lambda: datetime.now(UTC))
+    journal = journal if journal is not None else build_journal(settings)
+    routing_seed = read_rule_csv(seed_path)
+    if workbook is None:
+        workbook = journaled(settings, build_workbook(settings), journal, form, routing_seed[0], clock)
     pull = None
     if settings.forms.source == "api":
         from hsb_sheets.services.google_form import pull_responses
 
         forms, form_id = build_forms(settings), form_id_of(settings)
         pull = lambda ctx: pull_responses(ctx, forms, form_id)  # noqa: E731
-    clock = clock or (lambda: datetime.now(UTC))
     return Context(
         form=form,
         workbook=workbook,
@@ -245,9 +266,9 @@ def build_context(
         templates=Templates(shipped("templates")),
         sender=settings.mail.sender,
         timezone=ZoneInfo(service.timezone),
-        routing_seed=read_rule_csv(seed_path),
+        routing_seed=routing_seed,
         clock=clock,
         pull_responses=pull,
         register_id=settings.workbook.spreadsheet_id if settings.workbook.backend == "google" else "",
-        journal=journal if journal is not None else build_journal(settings),
+        journal=journal,
     )

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from hsb_sheets.adapters.journal.base import case_ids_given
 from hsb_sheets.adapters.workbook.base import Append, WriteBatch
 from hsb_sheets.domain.intake import CaseNumbers, DuplicateIndex, IntakePlan, plan_intake
 from hsb_sheets.domain.outbox_keys import OutboxKey
@@ -152,7 +153,11 @@ def run_intake(
             responses,
             ingested - {""},
             DuplicateIndex(known_children(referrals.records(), ctx.form, policy.date_locale)),
-            CaseNumbers(referrals.column(CASE_ID) + tables[AUDIT_LOG].column(CASE_ID)),
+            CaseNumbers(
+                referrals.column(CASE_ID)
+                + tables[AUDIT_LOG].column(CASE_ID)
+                + case_ids_given(ctx.journal, ctx.now().year)
+            ),
             policy.date_locale,
         )
         report = IntakeReport(

@@ -48,6 +48,7 @@ from hsb_sheets.domain.tabs import (
 from hsb_sheets.domain.working_days import WorkingCalendar
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.policy import Policy
+from hsb_sheets.services.status import held_open_notice
 
 READS = (REFERRALS, INTAKE_ISSUES, MEETINGS, DIRECTORY, INTERVENTIONS, OUTBOX, JOB_STATUS)
 
@@ -249,6 +250,7 @@ def _digest(
         ("Notifications that failed", digest.failed),
     ]
     context = {
+        "held_open": held_open_notice(ctx),  # the first line, when the register has been open for long
         "area": area,
         "day": format_uk(digest.day),
         "new_referrals": digest.new_referrals,

@@ -5,17 +5,21 @@ pending row and marks it ``sent`` (with the provider's message id) or ``failed``
 The ledger is written once, after the sends, so a run costs the same few register requests
 whatever it sends. A crash between sending and marking leaves rows pending, and every mail adapter
 recognises a resend: the ``.eml`` outbox finds the file it wrote, SMTP its journal of accepted
-messages, Gmail the Message-ID in the mailbox.
+messages, Gmail the Message-ID in the mailbox. Each send is also recorded in the journal with a
+digest of exactly what was sent, and a key the journal records as sent is never sent again, even if
+a stale copy of the register saved over it shows it pending.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from hsb_sheets.adapters.journal.base import OutboxEntry, content_digest
 from hsb_sheets.adapters.mail.base import Email, Mailer
 from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
 from hsb_sheets.domain.outbox_keys import INTAKE_ISSUE, OutboxKey, OutboxKeyError
@@ -94,10 +98,15 @@ def deliver_pending(
     lookup = lookup_from(tables)
     report = DeliveryReport()
     batch = WriteBatch()
+    recorded = ctx.journal.outbox()
     for entry in tables[OUTBOX].records():
         if entry.get(OutboxTab.STATE) != PENDING:
             continue
         key = entry[OutboxTab.KEY]
+        if (sent := recorded.get(key)) is not None and sent.state == SENT:  # a run stopped before recording
+            _record(batch, ctx, job, entry, lookup, SENT, message_id=sent.message_id)
+            report.sent.append(key)
+            continue
         try:
             email = _build(ctx, policy, entry, lookup)
         except OutboxKeyError:
@@ -115,6 +124,7 @@ def deliver_pending(
             _record(batch, ctx, job, entry, lookup, state, error=str(problem))
             (report.waiting if problem.transient else report.failed).append(key)
         else:
+            ctx.journal.record_outbox([OutboxEntry(key, "sent", message_id, ctx.clock(), sent_digest(email))])
             _record(batch, ctx, job, entry, lookup, SENT, message_id=message_id)
             report.sent.append(key)
     if job_report is not None:
@@ -135,6 +145,14 @@ def deliver_pending(
             batch.extend(status)
     ctx.workbook.write(batch)
     return report
+
+
+def sent_digest(email: Email) -> str:
+    """The digest the journal records of what was sent: recipients, subject, every part's content."""
+    parts = [email.text, email.html or "", *(content_digest(a.content) for a in email.attachments)]
+    calendar = [email.calendar[0], content_digest(email.calendar[1])] if email.calendar else []
+    content = {"to": email.to, "cc": email.cc, "subject": email.subject, "parts": parts, "calendar": calendar}
+    return content_digest(json.dumps(content, sort_keys=True))
 
 
 def _build(ctx: Context, policy: Policy, entry: Mapping[str, str], lookup: Lookup) -> Email | None:

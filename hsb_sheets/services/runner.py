@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from hsb_sheets.adapters.google_auth_errors import TOKEN_ERRORS, explain_token_error
 from hsb_sheets.adapters.lease.base import Finishing, Lease, LeaseBusy
 from hsb_sheets.adapters.workbook.base import WriteBatch
+from hsb_sheets.adapters.workbook.journaled import previewing
 from hsb_sheets.errors import HsbError
 from hsb_sheets.logs import log
 from hsb_sheets.services.context import Context
@@ -114,7 +115,8 @@ def run_job(ctx: Context, name: str, *, dry_run: bool = False) -> JobOutcome:
             pulled = ctx.pull_responses(ctx)  # responses read by the Forms API join the tab first
             log("responses pulled", job=name, responses=pulled)
         try:
-            report = JOBS[name](ctx, dry_run=dry_run)
+            with previewing(ctx.workbook, dry_run):  # a dry run restores nothing either
+                report = JOBS[name](ctx, dry_run=dry_run)
         except TOKEN_ERRORS as problem:  # an adapter that did not explain it (the worker must go on)
             raise explain_token_error(problem) from None
     except HsbError as problem:

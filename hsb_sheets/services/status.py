@@ -7,6 +7,7 @@ failed run by ``record_failure``, in a small write of its own after the failure.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
 from hsb_sheets.domain.meetings import NEEDS_SCHEDULING
@@ -28,6 +29,7 @@ from hsb_sheets.domain.tabs import (
 from hsb_sheets.services.context import Context
 
 FAILED_PREFIX = "failed: "
+HELD_LONG = timedelta(hours=1)  # how long the register may be open in a desktop program unremarked
 
 
 @dataclass
@@ -43,6 +45,8 @@ def read_status(ctx: Context) -> Status:
     tables = ctx.workbook.read([JOB_STATUS, OUTBOX, MEETINGS, INTERVENTIONS, INTAKE_ISSUES])
     by_job = {r.get(JobStatusTab.JOB, ""): r for r in tables[JOB_STATUS].records()}
     report = Status(jobs=[by_job.get(job, {JobStatusTab.JOB: job}) for job in JOB_NAMES])
+    if notice := held_open_notice(ctx):
+        report.attention.append(notice)
     for job in JOB_NAMES:
         outcome = by_job.get(job, {}).get(JobStatusTab.OUTCOME, "")
         if outcome and outcome != "ok":
@@ -73,6 +77,17 @@ def read_status(ctx: Context) -> Status:
     if waiting:
         report.attention.append(f"{len(waiting)} intake issue(s) waiting for a coordinator")
     return report
+
+
+def held_open_notice(ctx: Context) -> str:
+    """A sentence when a desktop program has held the register open for long (else empty)."""
+    held = ctx.workbook.held_open()
+    if held is None or ctx.clock() - held.since <= HELD_LONG:
+        return ""
+    return (
+        held.describe("The register")
+        + " The jobs keep their work in the journal and write it to the register once it is closed."
+    )
 
 
 def record_failure(ctx: Context, job: str, error: str, seconds: float) -> None:

@@ -3,7 +3,8 @@
 The web form stores an accepted submission in the journal before it answers the browser, so neither a
 busy register nor a desktop program's stale save can lose it. Copying is idempotent: a submission the
 tab already holds (a run that wrote the register but stopped before noting it in the journal) is only
-marked copied.
+marked copied, and one the tab has lost since it was copied (a stale copy of the register was saved
+over it) is copied again.
 """
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from hsb_sheets.adapters.journal.base import Journal, Submission
-from hsb_sheets.adapters.workbook.base import Append, WriteBatch
+from hsb_sheets.adapters.workbook.base import Append, RegisterHeldOpen, WriteBatch
 from hsb_sheets.domain.dates import DateFormatError, parse_timestamp
 from hsb_sheets.domain.form import TIMESTAMP
 from hsb_sheets.domain.responses import ColumnMap, ResponseRow, map_columns, read_responses
 from hsb_sheets.domain.tabs import FORM_RESPONSES
+from hsb_sheets.logs import log
 from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
 
 JOB = "web form"
+RESTORED = "restored after the register lost them: a stale copy was saved over them"
 _FRACTION = re.compile(r":\d\d\.\d+\s*$")
 
 
@@ -41,37 +44,50 @@ def submission_for(
 
 
 def copy_submissions(ctx: Context, journal: Journal | None) -> int:
-    """Copy every journal submission not yet in "Form responses 1" into it; return how many were added.
+    """Copy every journal submission not in "Form responses 1" into it; return how many were added.
 
-    Each submission reaches the tab exactly once: one the tab already holds is only marked copied. It
-    is found by its exact instant or, if a desktop program turned the Timestamp cell into a date
-    to the second, by that second and the same answers. Each row of the tab stands for one submission
-    at most, so two submissions at one instant are both kept. WorkbookError (and nothing marked) if
-    the register cannot be written.
+    Each submission reaches the tab exactly once: one the tab already holds is only marked copied,
+    and one marked copied that the tab has lost is copied again. It is found by its exact instant
+    or, if a desktop program turned the Timestamp cell into a date to the second, by that second
+    and the same answers. Each row of the tab stands for one submission at most, so two submissions
+    at one instant are both kept. While a desktop program holds a register that cannot queue the
+    write, the submissions wait in the journal; WorkbookError (and nothing marked) if the register
+    cannot be written.
     """
     if journal is None:
         return 0
-    pending = journal.submissions_to_copy()
-    if not pending:
+    every = journal.submissions()
+    if not every:
         return 0
+    waiting = {s.id for s in journal.submissions_to_copy()}
     with ctx.workbook.session():
         tab = ctx.workbook.read([FORM_RESPONSES])[FORM_RESPONSES]
         columns = map_columns(ctx.form, tab.header, timestamp_required=True)
         unclaimed = read_responses(columns, tab.rows)
-        batch = WriteBatch()
-        for submission in pending:
+        batch, restored = WriteBatch(), 0
+        for submission in every:
             incoming = _as_response(ctx, submission)
             match = _find(unclaimed, incoming)
             if match is not None:
                 unclaimed.remove(match)
-            else:
-                batch.appends.append(Append(FORM_RESPONSES, _values(tab.header, columns, incoming)))
+                continue
+            batch.appends.append(Append(FORM_RESPONSES, _values(tab.header, columns, incoming)))
+            restored += submission.id not in waiting
         added = len(batch.appends)
-        if added:
-            detail = f"{added} submission(s)"
+        if added - restored:
+            detail = f"{added - restored} submission(s)"
             batch.appends.append(audit(ctx.now(), JOB, "web-form submissions copied", detail=detail))
-            ctx.workbook.write(batch)
-        journal.mark_copied([s.id for s in pending])  # still in the session: nobody copies them meanwhile
+        if restored:
+            detail = f"{restored} submission(s) {RESTORED}"
+            batch.appends.append(audit(ctx.now(), JOB, "web-form submissions restored", detail=detail))
+        if added:
+            try:
+                ctx.workbook.write(batch)
+            except RegisterHeldOpen:
+                log("web-form submissions wait in the journal: the register is open in a desktop program")
+                return 0
+        if waiting:
+            journal.mark_copied(sorted(waiting))  # still in the session: nobody copies them meanwhile
     return added
 
 

@@ -86,6 +86,7 @@ def test_submissions_wait_to_be_copied_in_the_order_received(harness: Harness) -
     )
     journal.mark_copied(["S1"])
     assert harness.reopen().submissions_to_copy() == [second]
+    assert harness.reopen().submissions() == [first, second]  # copied or not, to restore a lost row
     with pytest.raises(JournalError):
         journal.add_submission(Submission("S2", WHEN, HEADER, ("other", "cells", "here")))
     with pytest.raises(JournalError):

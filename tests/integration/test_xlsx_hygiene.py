@@ -68,6 +68,7 @@ def test_a_symlinked_register_stays_a_link_and_its_target_is_written(tmp_path: P
 KILLED_WRITER = """
 import os, sys, time
 from pathlib import Path
+from hsb_sheets.adapters.workbook import register_file
 from hsb_sheets.adapters.workbook.base import Append, WriteBatch
 from hsb_sheets.adapters.workbook.xlsx import XlsxWorkbook
 
@@ -76,6 +77,7 @@ def stuck(*args):
     time.sleep(60)
 
 os.replace = stuck  # the run is killed after writing its temporary copy, before the rename
+register_file.exchange = stuck  # (or before the atomic swap that stands for it)
 XlsxWorkbook(Path(sys.argv[1])).write(WriteBatch(appends=[Append("Cases", {"Case ID": "HSB-2026-0002"})]))
 """
 

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
+from hsb_sheets.adapters.workbook.base import Append, HeldOpen, Update, WriteBatch
+from hsb_sheets.adapters.workbook.journaled import JournaledWorkbook
 from hsb_sheets.adapters.workbook.memory import MemoryWorkbook
-from hsb_sheets.domain.tabs import DIRECTORY, INTERVENTIONS, OUTBOX, InterventionsTab, OutboxTab
+from hsb_sheets.domain.tabs import (
+    DIRECTORY,
+    INTERVENTIONS,
+    OUTBOX,
+    InterventionsTab,
+    OutboxTab,
+    all_tab_specs,
+)
 from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.digest import run_digest
@@ -17,6 +25,7 @@ from hsb_sheets.services.meetings import run_meetings
 from hsb_sheets.services.reminders import run_reminders
 from hsb_sheets.services.rule_source import read_rule_csv
 from hsb_sheets.services.setup import setup_register
+from hsb_sheets.services.status import read_status
 from tests.conftest import FixedClock, valid_answers
 from tests.unit.test_intake_service import mailer, submit
 
@@ -153,3 +162,23 @@ def test_referrals_to_adult_services_are_counted_by_route() -> None:
         area_column="Area",
     )
     assert digest.by_route["adult_services"][-1] == 2 and digest.by_route["universal"][-1] == 1
+
+
+def test_the_digest_says_first_that_the_register_has_been_open_for_long(
+    ctx: Context, clock: FixedClock
+) -> None:
+    store = ctx.workbook
+    assert isinstance(store, MemoryWorkbook)
+    specs = all_tab_specs(ctx.form, tuple(ctx.routing_seed[0]))
+    ctx.workbook = JournaledWorkbook(store, ctx.journal, specs, ctx.clock, ctx.timezone)
+    store.held = HeldOpen("LibreOffice", clock.now - timedelta(minutes=50), ".~lock.register.xlsx#")
+    assert not any("open in LibreOffice" in line for line in read_status(ctx).attention)  # not yet long
+    store.held = HeldOpen("LibreOffice", clock.now - timedelta(hours=2), ".~lock.register.xlsx#")
+    assert len(run_digest(ctx).delivery.sent) == 2  # sent on time, the register untouched
+    texts = digests(ctx)
+    assert len(texts) == 2
+    for text in texts.values():
+        first = text.splitlines()[0]
+        assert first.startswith("The register is open in LibreOffice (since 2026-03-12 05:30")
+        assert first.endswith("write it to the register once it is closed.")
+    assert any(line.startswith("The register is open in LibreOffice") for line in read_status(ctx).attention)

@@ -120,6 +120,10 @@ class Journal(Protocol):
         """Submissions not yet marked copied into "Form responses 1", oldest first."""
         ...
 
+    def submissions(self) -> list[Submission]:
+        """Every submission stored, copied or not, oldest first (to restore rows the tab lost)."""
+        ...
+
     def mark_copied(self, submission_ids: Sequence[str]) -> None:
         """Record that these submissions are in "Form responses 1" (unknown ids are a JournalError)."""
         ...
@@ -183,6 +187,12 @@ class Journal(Protocol):
     def clear_writes(self, ids: Sequence[int]) -> None:
         """Drop queued writes once they are applied to the register (unknown ids are ignored)."""
         ...
+
+
+def case_ids_given(journal: Journal, year: int) -> list[str]:
+    """The highest case ids the journal gave this year and last: never to be given again, even if
+    the register has lost their rows."""
+    return [f"HSB-{y}-{n:04d}" for y in (year - 1, year) if (n := journal.highest_case_number(y))]
 
 
 def content_digest(content: bytes | str) -> str:

@@ -71,6 +71,11 @@ class MemoryJournal:
         with self._lock:
             return [s for i, s in self.state.submissions.items() if i not in self.state.copied]
 
+    def submissions(self) -> list[Submission]:
+        """Every submission, oldest first."""
+        with self._lock:
+            return list(self.state.submissions.values())
+
     def mark_copied(self, submission_ids: Sequence[str]) -> None:
         """Mark submissions as in "Form responses 1"."""
         with self._change() as state:

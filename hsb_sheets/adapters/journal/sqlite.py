@@ -191,6 +191,12 @@ class SqliteJournal:
             ).fetchall()
         return [_submission(r) for r in rows]
 
+    def submissions(self) -> list[Submission]:
+        """Every submission, oldest first."""
+        with self._transaction() as db:
+            rows = db.execute("SELECT id, received, header, row FROM submissions ORDER BY seq").fetchall()
+        return [_submission(r) for r in rows]
+
     def mark_copied(self, submission_ids: Sequence[str]) -> None:
         """Mark submissions as in "Form responses 1"."""
         with self._transaction(write=True) as db:

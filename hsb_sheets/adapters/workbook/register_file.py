@@ -6,17 +6,26 @@ and is renamed over the register. A symlinked register is replaced at its target
 stays a link. The temporary file holds personal data: it is removed on any failure, and a run that
 was killed before it could remove one leaves it to the next session, which deletes temporary files
 older than a minute once it holds the register's lock (so no live writer can still be using them).
+
+Excel and LibreOffice ignore the jobs' lock, so a coordinator's save may land between a writer's last
+check and its rename. Where the system can swap two files atomically (Linux ``renameat2`` with
+``RENAME_EXCHANGE``), a writer may ask to see the file its rename replaced and refuse it: the swap is
+then undone, putting the coordinator's file back, and the writer can try again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
+import functools
 import os
 import stat
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 TEMPORARY = ".register-*.xlsx"
 STALE_SECONDS = 60.0
@@ -27,8 +36,18 @@ def target_of(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
-def replace_file(path: Path, content: bytes, before_rename: Callable[[], None] = lambda: None) -> None:
-    """Write ``content`` over the register at ``path``; ``before_rename`` may still refuse (and raise)."""
+def replace_file(
+    path: Path,
+    content: bytes,
+    before_rename: Callable[[], None] = lambda: None,
+    replaced: Callable[[os.stat_result], None] | None = None,
+) -> os.stat_result:
+    """Write ``content`` over the register at ``path`` and return the new file's status.
+
+    ``before_rename`` may still refuse (and raise). ``replaced`` is shown the status of the file
+    the new one replaced, where files can be swapped atomically; if it raises, that file is put
+    back and nothing is changed.
+    """
     target = target_of(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".register-{target.stem}-", suffix=".xlsx", dir=target.parent)
@@ -38,13 +57,59 @@ def replace_file(path: Path, content: bytes, before_rename: Callable[[], None] =
             fh.flush()
             _copy_ownership(fh.fileno(), target)
             os.fsync(fh.fileno())
+            written = os.fstat(fh.fileno())
         before_rename()
-        os.replace(temporary, target)
+        if replaced is not None and exchange(temporary, target):
+            try:
+                replaced(os.lstat(temporary))  # the temporary name now holds the file that was there
+            except BaseException:
+                _put_back(temporary, target)
+                raise
+        else:
+            os.replace(temporary, target)
         _sync_folder(target.parent)
-    except BaseException:
+    finally:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+            os.unlink(temporary)  # the new content on failure, or the file it replaced
+    return written
+
+
+def _put_back(temporary: str, target: Path) -> None:
+    """Undo a swap: the file that was at ``target`` (now at ``temporary``) goes back."""
+    try:
+        if exchange(temporary, target):
+            return
+    except OSError:
+        pass
+    os.replace(temporary, target)
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+@functools.cache
+def _renameat2() -> Any:
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError, TypeError):  # not Linux, or a C library without it
+        return None
+    function.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    function.restype = ctypes.c_int
+    return function
+
+
+def exchange(first: str | Path, second: str | Path) -> bool:
+    """Swap two files atomically; False (nothing done) where the system or file system cannot."""
+    function = _renameat2()
+    if function is None:
+        return False
+    if function(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOENT):
+        return False  # a kernel or file system without exchange, or no file there yet
+    raise OSError(code, os.strerror(code))
 
 
 def _copy_ownership(fd: int, target: Path) -> None:

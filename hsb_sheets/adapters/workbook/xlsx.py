@@ -5,6 +5,11 @@ so two runs never interleave and a crash never leaves a half-written register (s
 :mod:`register_file`: mode, owner and a symlink are kept, no temporary copy is left). Every value is
 written as a text cell, so nothing a form supplied can become a formula. While Excel or LibreOffice
 has the register open (:mod:`desktop_locks`), nothing is written: :class:`RegisterHeldOpen`.
+
+Excel and LibreOffice ignore the jobs' lock, so a coordinator may save the register between a job's
+read and its write. A write therefore first checks that the file is still the one it read (its
+modification time, size and inode) and, if not, reads it again and resolves its rows by key against
+the fresh content, so only the job's own cells change; the check is repeated just before the rename.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import contextlib
 import datetime as dt
 import io
 import logging
+import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -82,6 +88,7 @@ class XlsxWorkbook:
         self.path = Path(path)
         self._lock = FileLock(str(self.path) + ".lock", timeout=lock_timeout)
         self._package: Package | None = None
+        self._stamp: tuple[int, int, int] | None = None  # the file the package was read from
         self._tables: dict[str, Table] = {}
         self._depth = 0
         self._stale_after = stale_after
@@ -117,7 +124,29 @@ class XlsxWorkbook:
 
     def _forget(self) -> None:
         self._package = None
+        self._stamp = None
         self._tables = {}
+
+    def _file_stamp(self) -> tuple[int, int, int] | None:
+        """The register file's modification time, size and inode (None if it cannot be seen)."""
+        try:
+            return _stamp_of(register_file.target_of(self.path).stat())
+        except OSError:
+            return None
+
+    def _forget_if_saved_since_read(self) -> None:
+        """Drop what was read if someone (a desktop program, a copy) saved the file since."""
+        if self._package is not None and self._file_stamp() != self._stamp:
+            self._forget()
+
+    def _refuse_if_changed_or_held_open(self) -> None:
+        self._refuse_if_held_open()
+        if self._file_stamp() != self._stamp:
+            raise _SavedMeanwhile()
+
+    def _refuse_if_not_what_was_read(self, replaced: os.stat_result) -> None:
+        if _stamp_of(replaced) != self._stamp:  # saved in the instant before the rename
+            raise _SavedMeanwhile()
 
     def held_open(self) -> HeldOpen | None:
         """Excel or LibreOffice holding the register open (its owner lock file), or None."""
@@ -142,6 +171,7 @@ class XlsxWorkbook:
             return self._package
         self._check_is_file()
         try:
+            stamp = self._file_stamp()
             content = self.path.read_bytes()
         except OSError as problem:
             raise WorkbookError(
@@ -155,15 +185,25 @@ class XlsxWorkbook:
                 f"{self.path} cannot be opened as a workbook: it is not a valid .xlsx package. Restore "
                 "the register from a backup, or set [workbook] path in hsb-sheets.toml to the right file."
             ) from None
+        self._stamp = stamp if stamp == self._file_stamp() else None  # saved while being read: re-read
         return self._package
 
-    def _replace_file(self, content: bytes) -> None:
-        """Replace the register (its target, if a symlink) in one rename, unless it is held open."""
+    def _replace_file(self, content: bytes, *, checked: bool = False) -> None:
+        """Replace the register (its target, if a symlink) in one rename, unless it is held open.
+
+        ``checked``: also refuse (``_SavedMeanwhile``) if the file is no longer the one read.
+        """
         try:
-            register_file.replace_file(self.path, content, before_rename=self._refuse_if_held_open)
+            written = register_file.replace_file(
+                self.path,
+                content,
+                before_rename=self._refuse_if_changed_or_held_open if checked else self._refuse_if_held_open,
+                replaced=self._refuse_if_not_what_was_read if checked else None,
+            )
         except BaseException:
             self._forget()  # what is in memory may no longer match the file
             raise
+        self._stamp = _stamp_of(written)
 
     def _open_book(self) -> OpenpyxlBook:
         """The whole workbook through openpyxl, for changes to its structure."""
@@ -226,6 +266,7 @@ class XlsxWorkbook:
     def read(self, tabs: Sequence[str]) -> dict[str, Table]:
         """Read whole tabs as text (copies: callers may change them freely)."""
         with self.session():
+            self._forget_if_saved_since_read()
             result = {}
             for name in tabs:
                 table = self._table(name)
@@ -237,23 +278,52 @@ class XlsxWorkbook:
         return self.read([tab])[tab].column(column)
 
     def write(self, batch: WriteBatch) -> None:
-        """Check the whole batch, patch the changed sheets and replace the file in one step."""
+        """Check the whole batch, patch the changed sheets and replace the file in one step.
+
+        If the file was saved by someone else since it was read (or while this write was being
+        made), it is read again and the batch resolved against it, so their edits are kept.
+        """
         if not batch:
             return
         with self.session():
             self._refuse_if_held_open()  # before reading or planning: nothing is touched
-            names = {w.tab for w in batch.appends} | {w.tab for w in batch.updates}
-            staged = {name: self._table(name) for name in names}
-            plans = plan_writes(staged, batch)
-            package = self._load()
-            try:
-                for name, plan in plans.items():
-                    package.set_cells(name, plan.cells())
-                self._replace_file(package.to_bytes())
-            except BaseException:
-                self._forget()
-                raise
-            apply_plan(staged, plans)  # the tables read in this session stay in step with the file
+            for _attempt in range(SAVED_MEANWHILE_ATTEMPTS):
+                self._forget_if_saved_since_read()
+                try:
+                    self._write_once(batch)
+                    return
+                except _SavedMeanwhile:
+                    log("the register was saved by someone else during a write; writing again")
+            raise WorkbookError(
+                f"{self.path.name} kept changing while the jobs wrote to it; nothing was written. "
+                "Try again when nobody is saving it."
+            )
+
+    def _write_once(self, batch: WriteBatch) -> None:
+        names = {w.tab for w in batch.appends} | {w.tab for w in batch.updates}
+        staged = {name: self._table(name) for name in names}
+        plans = plan_writes(staged, batch)
+        package = self._load()
+        try:
+            for name, plan in plans.items():
+                package.set_cells(name, plan.cells())
+            self._replace_file(package.to_bytes(), checked=True)
+        except BaseException:
+            self._forget()
+            raise
+        apply_plan(staged, plans)  # the tables read in this session stay in step with the file
+
+
+def _stamp_of(status: os.stat_result) -> tuple[int, int, int]:
+    """What tells one saved file from another: modification time, size and inode."""
+    return (status.st_mtime_ns, status.st_size, status.st_ino)
+
+
+class _SavedMeanwhile(Exception):
+    """The file changed between reading it and renaming the new copy over it (write again)."""
+
+
+SAVED_MEANWHILE_ATTEMPTS = 5
 
 
 def _column(sheet: Worksheet, column: str) -> int:
