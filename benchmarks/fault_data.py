@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 
-FORM_YAML = Path(__file__).resolve().parent.parent / "config" / "referral_form.yaml"
-DIRECTORY_CSV = Path(__file__).resolve().parent.parent / "config" / "directory.example.csv"
+FORM_YAML = Path(__file__).resolve().parent.parent / "hsb_sheets" / "config" / "referral_form.yaml"
+DIRECTORY_CSV = Path(__file__).resolve().parent.parent / "hsb_sheets" / "config" / "directory.example.csv"
 FIRST = ("Arlo", "Briar", "Cass", "Dory", "Ember", "Flint", "Gale", "Hollis", "Ivo", "Juniper", "Kestrel")
 LAST = ("Ashgrove", "Brackenby", "Coldharbour", "Dunwold", "Eldermere", "Foxley", "Greywater", "Hartsell")
 BEHAVIOUR = (
@@ -50,7 +50,7 @@ class FormFields:
 
 
 def read_form(path: Path = FORM_YAML) -> FormFields:
-    """The form's fields as config/referral_form.yaml defines them."""
+    """The form's fields as hsb_sheets/config/referral_form.yaml defines them."""
     fields = yaml.safe_load(path.read_text(encoding="utf-8"))["fields"]
     return FormFields(
         ids=tuple(f["id"] for f in fields),
