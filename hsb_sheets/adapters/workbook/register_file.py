@@ -4,8 +4,8 @@ The new content goes to a temporary file beside the register (named ``.register-
 a person or the next run recognises it), is flushed to disk, takes the register's mode and owner,
 and is renamed over the register. A symlinked register is replaced at its target, so the link
 stays a link. The temporary file holds personal data: it is removed on any failure, and a run that
-was killed before it could remove one leaves it to the next session, which deletes temporary files
-older than a minute once it holds the register's lock (so no live writer can still be using them).
+was killed before it could remove one leaves it to the next session, which deletes the register's
+own temporary files once it holds the register's lock (so no live writer can still be using them).
 
 Excel and LibreOffice ignore the jobs' lock, so a coordinator's save may land between a writer's last
 check and its rename. Where the system can swap two files atomically (Linux ``renameat2`` with
@@ -20,6 +20,7 @@ import ctypes
 import errno
 import functools
 import os
+import re
 import stat
 import tempfile
 import time
@@ -148,17 +149,20 @@ def _sync_folder(folder: Path) -> None:
 def remove_stale_temporaries(path: Path, older_than: float = STALE_SECONDS) -> list[str]:
     """Delete temporary copies left beside the register by a killed run; return their names.
 
-    Call only while holding the register's lock. Files younger than ``older_than`` seconds are
-    left alone, in case another register in the same folder is being written this moment.
+    Call only while holding the register's lock. This register's own copies go at once: every
+    writer of it holds that lock, so none can still be in use. Another register's copies in the
+    same folder are left alone until they are ``older_than`` seconds old.
     """
     removed = []
     now = time.time()
-    folder = target_of(path).parent
+    target = target_of(path)
+    own = re.compile(rf"\.register-{re.escape(target.stem)}-[A-Za-z0-9_]{{8}}\.xlsx")
     with contextlib.suppress(OSError):
-        for candidate in folder.glob(TEMPORARY):
+        for candidate in target.parent.glob(TEMPORARY):
             with contextlib.suppress(OSError):
                 status = candidate.lstat()
-                if stat.S_ISREG(status.st_mode) and now - status.st_mtime > older_than:
+                old_enough = own.fullmatch(candidate.name) or now - status.st_mtime > older_than
+                if stat.S_ISREG(status.st_mode) and old_enough:
                     candidate.unlink()
                     removed.append(candidate.name)
     return removed
