@@ -88,3 +88,17 @@ def test_sending_the_same_notification_again_delivers_nothing_more(harness: Harn
     harness.mailer.send(notice("reminder|escalation|HSB-2026-0001"))
     assert first == second
     assert len(harness.delivered()) == 2
+
+
+def test_a_copy_left_by_a_killed_eml_write_is_removed_when_that_email_is_sent(tmp_path: Path) -> None:
+    """A run killed between writing the temporary file and renaming it leaves a copy (personal data);
+    the rerun that sends the same email removes it, and leaves only the one .eml."""
+    folder = tmp_path / "outbox"
+    folder.mkdir()
+    outbox = EmlOutbox(folder)
+    message = notice()
+    leftover = folder / f".mail-{outbox.path_for(message).stem}-abc123"
+    leftover.write_bytes(b"half an email")
+    outbox.send(message)
+    assert not leftover.exists()
+    assert [p.name for p in folder.iterdir()] == [outbox.path_for(message).name]

@@ -7,6 +7,7 @@ Outbox tab, unsent, until the setting is put right. Other write failures (a full
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -35,14 +36,22 @@ class EmlOutbox:
         if target.exists():
             return email.message_id
         writable_folder(self.folder, "[mail] outbox")
+        prefix = f".mail-{target.stem}-"
+        for leftover in self.folder.glob(f"{prefix}*"):  # a killed earlier attempt at this same email
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+        temporary = ""
         try:
-            fd, temporary = tempfile.mkstemp(prefix=".mail-", dir=self.folder)
+            fd, temporary = tempfile.mkstemp(prefix=prefix, dir=self.folder)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(email.to_mime().as_bytes())
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(temporary, target)
         except OSError as problem:
+            if temporary:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
             raise MailError(
                 f"Could not write to the outbox folder {self.folder}: {problem.strerror}.", transient=True
             ) from None
