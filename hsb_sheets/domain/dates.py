@@ -136,3 +136,13 @@ def age_on(born: date, on: date) -> int:
 def format_uk(day: date) -> str:
     """A date as UK readers expect it: 01/03/2026."""
     return day.strftime("%d/%m/%Y")
+
+
+def day_named(day: date) -> str:
+    """A day as a sentence names it: Friday 27 November."""
+    return f"{day:%A} {day.day} {day:%B}"
+
+
+def moment_named(moment: datetime) -> str:
+    """A time as a sentence names it: Tuesday 10 March 2026 at 09:05."""
+    return f"{moment:%A} {moment.day} {moment:%B %Y} at {moment:%H:%M}"

@@ -31,6 +31,7 @@ class Digest:
     failed: list[str] = field(default_factory=list)
     weeks: list[date] = field(default_factory=list)  # Mondays, oldest first
     by_route: dict[str, list[int]] = field(default_factory=dict)  # route -> referrals per week
+    since: date | None = None  # "new" means received on or after this day (the last working day)
 
 
 def _day(text: str) -> date | None:
@@ -63,6 +64,7 @@ def build_digest(
     since = today - timedelta(days=1)
     while not work.is_working_day(since):
         since -= timedelta(days=1)
+    digest.since = since
     monday = today - timedelta(days=today.weekday())
     digest.weeks = [monday - timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1)]
     counts: Counter[tuple[str, date]] = Counter()

@@ -156,7 +156,8 @@ class _Recorder:
                 MeetingsTab.PROPOSED_START: shown(step.proposed),
                 MeetingsTab.ATTENDEES: ", ".join(event.attendees),
             }
-        values[MeetingsTab.LAST_SENT] = pending_marker(kind, shown(self.planner.now))
+        was = row.get(MeetingsTab.EVENT_START, "") if kind == UPDATE else ""
+        values[MeetingsTab.LAST_SENT] = pending_marker(kind, shown(self.planner.now), was)
         return {k: v for k, v in values.items() if row.get(k, "") != v}
 
     def record(self, plan: RowPlan, answer: Answer | None) -> None:

@@ -6,10 +6,10 @@ job then leaves that row waiting and works every other row.
 **Record before send.** Before the job asks the calendar to send an invitation, update or
 cancellation, it writes what it is about to send onto the row (*Event start*, *Sequence*,
 *Attendees*, *Duration*) with *Last sent* reading ``Pending send: invitation since …`` (or
-``update`` / ``cancellation``). Only when the calendar has answered does *Last sent* become the time
-it went. A row still pending (the run was stopped in between) is resent from exactly those cells
-on the next run, whatever has changed since; the calendar's idempotency makes a resend of an
-invitation that did go out a no-op.
+``update from <the old start> since …`` / ``cancellation``). Only when the calendar has answered
+does *Last sent* become the time it went. A row still pending (the run was stopped in between) is
+resent from exactly those cells on the next run, whatever has changed since; the calendar's
+idempotency makes a resend of an invitation that did go out a no-op.
 """
 
 from __future__ import annotations
@@ -27,9 +27,23 @@ UNREADABLE = ("Cannot read ",)  # the start of every reason this module gives, s
 MAX_MINUTES = 8 * 60
 
 
-def pending_marker(kind: str, since: str) -> str:
-    """The *Last sent* text while an invitation is recorded but not yet confirmed as sent."""
-    return f"{PENDING} {kind} since {since}"
+def pending_marker(kind: str, since: str, was: str = "") -> str:
+    """The *Last sent* text while an invitation is recorded but not yet confirmed as sent.
+
+    An update names the time it moves the meeting from (``was``), since *Event start* already holds
+    the new one: a resent update still tells attendees the old time.
+    """
+    moved = f" from {was}" if was else ""
+    return f"{PENDING} {kind}{moved} since {since}"
+
+
+def pending_was(row: Mapping[str, str]) -> str:
+    """The time a pending update moves the meeting from, as the marker recorded it ('' if none)."""
+    text = row.get(MeetingsTab.LAST_SENT, "").strip()
+    if not text.startswith(PENDING):
+        return ""
+    _, found, rest = text.partition(" from ")
+    return rest.rpartition(" since ")[0].strip() if found else ""
 
 
 def pending_kind(row: Mapping[str, str]) -> str | None:

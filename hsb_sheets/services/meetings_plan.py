@@ -33,6 +33,7 @@ from hsb_sheets.domain.working_days import WorkingCalendar
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.meetings_cells import (
     BLANK_CASE,
+    CANCELLATION,
     INVITATION,
     UPDATE,
     case_of,
@@ -40,6 +41,7 @@ from hsb_sheets.services.meetings_cells import (
     is_unreadable_reason,
     meeting_number,
     pending_kind,
+    pending_was,
     sequence,
 )
 from hsb_sheets.services.messages import invite_text
@@ -171,10 +173,20 @@ class Planner:
         return moment.astimezone(self.ctx.timezone).strftime("%Y-%m-%d %H:%M")
 
     def event(
-        self, row: Mapping[str, str], start: datetime, attendees: tuple[str, ...], revision: int
+        self,
+        row: Mapping[str, str],
+        start: datetime,
+        attendees: tuple[str, ...],
+        revision: int,
+        *,
+        change: str = INVITATION,
+        was: datetime | None = None,
     ) -> MeetingEvent:
-        """The invitation: the case id, meeting type, time and register link. Nothing about the child."""
-        summary, description = invite_text(self.ctx, self.policy, row, start)
+        """The invitation: the case id, meeting type, time and register link. Nothing about the child.
+
+        ``change`` says what is sent (invitation, update from ``was``, cancellation of ``start``).
+        """
+        summary, description = invite_text(self.ctx, self.policy, row, start, change=change, was=was)
         made = row.get(MeetingsTab.EVENT_ID) or event_id(
             row[MeetingsTab.CASE_ID], meeting_number(row), self.ctx.register_id or self.policy.register_id
         )
@@ -335,13 +347,15 @@ def _resend(planner: Planner, row: Mapping[str, str], kind: str, referral: Mappi
             f"Cannot read Event start '{echo(recorded)}': the recorded invitation cannot be resent; "
             "clear Last sent and Event ID to schedule the meeting again"
         )
-    event = planner.event(row, start, split_list(row.get(MeetingsTab.ATTENDEES, "")), sequence(row))
+    attendees, revision = split_list(row.get(MeetingsTab.ATTENDEES, "")), sequence(row)
     if kind == INVITATION:
         proposed = planner.local_time(row.get(MeetingsTab.PROPOSED_START, "")) or start
+        event = planner.event(row, start, attendees, revision)
         return Invite(event, proposed, (referral or {}).get(planner.area, ""), resend=True)
     if kind == UPDATE:
-        return Move(event, resend=True)
-    return Cancel(event, resend=True)
+        was = planner.local_time(pending_was(row))
+        return Move(planner.event(row, start, attendees, revision, change=UPDATE, was=was), resend=True)
+    return Cancel(planner.event(row, start, attendees, revision, change=CANCELLATION), resend=True)
 
 
 def _follow_sheet(planner: Planner, row: Mapping[str, str]) -> Step:
@@ -354,14 +368,13 @@ def _follow_sheet(planner: Planner, row: Mapping[str, str]) -> Step:
     if status == CANCELLED:
         if row.get(MeetingsTab.LAST_SENT, "").startswith(CANCELLATION_SENT):
             return _clear(row)
-        return Cancel(planner.event(row, current, attendees, sequence(row) + 1))
+        return Cancel(planner.event(row, current, attendees, sequence(row) + 1, change=CANCELLATION))
     if status not in (INVITED, RESCHEDULED):
         return _clear(row)
     agreed = planner.agreed_start(row)
     if agreed is None or agreed == current:
         return _clear(row)
-    moved = planner.event(row, current, attendees, sequence(row))
-    return Move(moved.moved(agreed, agreed + (moved.end - moved.start)))
+    return Move(planner.event(row, agreed, attendees, sequence(row) + 1, change=UPDATE, was=current))
 
 
 def _clear(row: Mapping[str, str]) -> SetValues | None:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from hsb_sheets.adapters.mail.base import Attachment, Email
 from hsb_sheets.adapters.workbook.base import Table
-from hsb_sheets.domain.dates import format_uk
+from hsb_sheets.domain.dates import DateFormatError, day_named, format_uk, moment_named, parse_timestamp
 from hsb_sheets.domain.digest import build_digest
 from hsb_sheets.domain.meetings import label
 from hsb_sheets.domain.outbox_keys import (
@@ -47,6 +47,7 @@ from hsb_sheets.domain.tabs import (
 )
 from hsb_sheets.domain.working_days import WorkingCalendar
 from hsb_sheets.services.context import Context
+from hsb_sheets.services.meetings_cells import INVITATION
 from hsb_sheets.services.policy import Policy
 from hsb_sheets.services.status import held_open_notice
 
@@ -83,6 +84,7 @@ def _acknowledgement(
         "referrer_name": referral.get(ctx.form.field("referrer_name").column, ""),
         "case_id": entry[OutboxTab.CASE_ID],
         "service_name": policy.service_name,
+        "contact_line": policy.contact_line,
     }
     return Email(
         key=str(key),
@@ -100,10 +102,19 @@ def _intake_issue(
     issue = lookup.issues.get(key.subject)
     if issue is None:
         return None
+    received = issue.get(IntakeIssuesTab.RECEIVED, "").strip()
+    try:
+        moment = parse_timestamp(received, policy.date_locale) if received else None
+    except DateFormatError:
+        moment = None
     context = {
         "reasons": [line for line in issue.get(IntakeIssuesTab.REASONS, "").splitlines() if line.strip()],
-        "submitted": issue.get(IntakeIssuesTab.RECEIVED, ""),
+        # The referrer tells their submissions apart by when they sent each, and the form row names it.
+        "submitted": moment_named(moment) if moment else received,
+        "submitted_short": moment.strftime("%d/%m/%Y %H:%M") if moment else received,
+        "form_row": issue.get(IntakeIssuesTab.FORM_ROW, "").strip(),
         "service_name": policy.service_name,
+        "contact_line": policy.contact_line,
     }
     return Email(
         key=str(key),
@@ -127,6 +138,7 @@ def _needs_scheduling(
         "reason": meeting.get(MeetingsTab.REASON, "") or "see the Meetings tab",
         "register_link": policy.register_link,
         "service_name": policy.service_name,
+        "contact_line": policy.contact_line,
     }
     return Email(
         key=str(key),
@@ -183,6 +195,7 @@ def reminder_context(
         "due": format_uk(reminder.due),
         "register_link": policy.register_link,
         "service_name": policy.service_name,
+        "contact_line": policy.contact_line,
         "recording_system": referral.get(ReferralsTab.RECORDING_SYSTEM, "") or "case recording",
         "secure": secure,
         # Only for recipients trusted with personal details; the templates show them only then.
@@ -210,14 +223,34 @@ def _reminder(
     )
 
 
-def invite_text(ctx: Context, policy: Policy, row: Mapping[str, str], start: datetime) -> tuple[str, str]:
-    """An invitation's summary and description for a Meetings row: case id, meeting type, time, link."""
+def invite_text(
+    ctx: Context,
+    policy: Policy,
+    row: Mapping[str, str],
+    start: datetime,
+    *,
+    change: str = INVITATION,
+    was: datetime | None = None,
+) -> tuple[str, str]:
+    """An invitation's summary and description for a Meetings row: case id, meeting type, time, link.
+
+    ``change`` is what is being sent (an invitation, an update or a cancellation): an update says
+    first that the meeting has moved, from ``was`` (when known) to ``start``; a cancellation says
+    first that the meeting is cancelled, and when it was to be (``start``).
+    """
+
+    def when(moment: datetime) -> str:
+        return moment.astimezone(ctx.timezone).strftime("%A %d %B %Y, %H:%M")
+
     context = {
         "label": label(row[MeetingsTab.TYPE]),
         "case_id": row[MeetingsTab.CASE_ID],
-        "when": start.astimezone(ctx.timezone).strftime("%A %d %B %Y, %H:%M"),
+        "when": when(start),
+        "change": change,
+        "was": when(was) if was is not None and was != start else "",
         "register_link": policy.register_link,
         "service_name": policy.service_name,
+        "contact_line": policy.contact_line,
     }
     summary = ctx.templates.render("invite/summary.j2", **context).strip()
     return summary, ctx.templates.render("invite/description.j2", **context)
@@ -241,8 +274,9 @@ def _digest(
         t[OUTBOX].records(),
         area_column=ctx.form.field("child_area").column,
     )
+    since = day_named(digest.since or digest.day)
     sections = [
-        ("New referrals", digest.new_referrals),
+        (f"New referrals since {since}", digest.new_referrals),
         ("Intake issues waiting (all areas)", digest.intake_issues),
         ("Meetings needing scheduling", digest.needs_scheduling),
         ("End summaries due this week", digest.due_this_week),
@@ -253,6 +287,7 @@ def _digest(
         "held_open": held_open_notice(ctx),  # the first line, when the register has been open for long
         "area": area,
         "day": format_uk(digest.day),
+        "since": since,
         "new_referrals": digest.new_referrals,
         "intake_issues": digest.intake_issues,
         "needs_scheduling": digest.needs_scheduling,
@@ -262,6 +297,7 @@ def _digest(
         "sections": sections,
         "register_link": policy.register_link,
         "service_name": policy.service_name,
+        "contact_line": policy.contact_line,
     }
     chart = Attachment("referrals-by-route.png", "image", "png", referrals_chart(digest))
     return Email(

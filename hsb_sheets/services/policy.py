@@ -23,6 +23,7 @@ MEETING_LENGTH = "Meeting length (minutes)"
 LEAD_TIME = "Lead time (hours)"
 SECURE_DOMAINS = "Secure domains"
 REGISTER_ID = "Register ID"
+CONTACT_LINE = "Contact line"
 
 # Setting -> (default value, note shown to coordinators)
 DEFAULTS: dict[str, tuple[str, str]] = {
@@ -51,6 +52,10 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "Identifies this register in calendar event ids, so a trial register never clashes with this "
         "one. Set by setup: do not change it. (A Google register uses its spreadsheet id instead.)",
     ),
+    CONTACT_LINE: (
+        "HSB coordinator, hsb@example.gov.uk, 01234 567890",
+        "Who to contact, shown at the end of every email (a placeholder: put your own). Blank: no line.",
+    ),
 }
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
@@ -70,6 +75,7 @@ class Policy:
     lead_hours: int = 2
     secure_domains: tuple[str, ...] = ()
     register_id: str = ""
+    contact_line: str = ""  # blank: emails end without one
 
     def is_secure(self, address: str) -> bool:
         """Whether an address is in a domain trusted with personal details (or a subdomain of one)."""
@@ -125,7 +131,15 @@ def read_policy(table: Table) -> Policy:
         lead_hours=_whole(LEAD_TIME, get(LEAD_TIME), 0, 72),
         secure_domains=_domains(values[SECURE_DOMAINS]),
         register_id=values[REGISTER_ID],
+        contact_line=_contact_line(table, values[CONTACT_LINE]),
     )
+
+
+def _contact_line(table: Table, value: str) -> str:
+    """The Contact line: blank when a coordinator blanked it, the default when the row is absent."""
+    name_at = table.index(SettingsTab.SETTING)
+    present = any(row[name_at].strip() == CONTACT_LINE for row in table.rows)
+    return value if present else DEFAULTS[CONTACT_LINE][0]
 
 
 def _domains(text: str) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import email
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -219,6 +219,7 @@ def test_a_killed_update_is_resent_as_recorded(
 ) -> None:
     refer(ctx, traffic_light="Red")
     run_meetings(ctx)
+    first = datetime.strptime(meetings(ctx)[0]["Event start"], "%Y-%m-%d %H:%M")
     edit(ctx, meetings(ctx)[0]["Meeting"], Agreed_start="13/03/2026 14:30")
     killed_run(ctx, harness, point)
     change_the_slot(ctx, clock, change, "16/03/2026 15:30")
@@ -227,6 +228,11 @@ def test_a_killed_update_is_resent_as_recorded(
     row = meetings(ctx)[0]
     assert (row["Event start"], row["Sequence"], row["Status"]) == ("2026-03-13 14:30", "1", "Rescheduled")
     assert_mailbox_is_the_register(ctx, harness)
+    # The resent update still names the old time, though Event start already held the new one.
+    [update] = {e.description for m, e in harness.mailbox() if e.sequence == 1}
+    assert update.startswith(
+        f"This meeting has moved from {first:%A %d %B %Y, %H:%M} to Friday 13 March 2026, 14:30 (UK time)."
+    )
 
     run_meetings(ctx)
     expected = ("2026-03-16 15:30", "2") if change == "agreed start typed" else ("2026-03-13 14:30", "1")

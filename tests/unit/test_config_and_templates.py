@@ -56,8 +56,9 @@ def test_a_template_missing_a_value_is_a_clear_error() -> None:
 def test_html_templates_escape_what_they_are_given() -> None:
     templates = Templates(shipped("templates"))
     issue = {"reasons": ["<script>x</script>"], "submitted": "", "service_name": "HSB Service"}
+    issue |= {"form_row": "", "contact_line": "<b>HSB</b>"}
     html = templates.render("email/intake_issue.html.j2", **issue)
-    assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>" not in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>" not in html and "<b>" not in html
     assert "<script>x</script>" in templates.render("email/intake_issue.txt.j2", **issue)
 
 

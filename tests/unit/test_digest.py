@@ -88,13 +88,13 @@ def test_one_digest_per_area_with_counts_and_case_ids(ctx: Context) -> None:
     assert len(report.queued) == 2
     texts = digests(ctx)
     cambs = texts["coordinator.cambs@example.gov.uk"]
-    assert "New referrals since the last working day: 1 (HSB-2026-0002)" in cambs  # the 9th is too old
+    assert "New referrals since Wednesday 11 March: 1 (HSB-2026-0002)" in cambs  # the 9th is too old
     assert "Intake issues waiting for a coordinator (all areas): 1" in cambs
     assert "End summaries due this week: 1 (HSB-2026-0002)" in cambs  # due Sunday 15 March
     assert "End summaries overdue: 1 (HSB-2026-0001)" in cambs
     assert "Robin" not in cambs and "Testwood" not in cambs
     pboro = texts["coordinator.pboro@example.gov.uk"]
-    assert "New referrals since the last working day: 1 (HSB-2026-0003)" in pboro
+    assert "New referrals since Wednesday 11 March: 1 (HSB-2026-0003)" in pboro
     assert "End summaries overdue: 0" in pboro
 
 

@@ -167,6 +167,10 @@ def test_an_agreed_start_reschedules_once(ctx: Context) -> None:
     assert [m for m, _, _ in calendar(ctx).sent] == ["REQUEST", "REQUEST"]
     stored = calendar(ctx).get(row["Event ID"])
     assert stored is not None and stored.sequence == 1 and stored.start.hour == 14
+    first, moved = (event.description for _, event in calendar(ctx).received)
+    assert first.startswith(f"Strategy discussion for case {row['Case ID']}, ")
+    # The update says first that the meeting moved, from the old time to the new.
+    assert moved.startswith("This meeting has moved from Thursday 12 March 2026, 12:00 to Friday 13 March")
 
 
 def test_a_cancellation_in_the_sheet_is_sent_once_and_kept(ctx: Context) -> None:
@@ -179,6 +183,10 @@ def test_a_cancellation_in_the_sheet_is_sent_once_and_kept(ctx: Context) -> None
     assert [m for m, _, _ in calendar(ctx).sent] == ["REQUEST", "CANCEL"]
     row = meetings(ctx)[0]
     assert row["Status"] == "Cancelled" and row["Last sent"].startswith("Cancellation sent")
+    _, (method, cancellation) = calendar(ctx).received
+    assert method == "CANCEL" and cancellation.description.startswith(
+        "This meeting is cancelled. It was to be on Thursday 12 March 2026, 12:00 (UK time)."
+    )
 
 
 def test_held_meetings_are_left_alone(ctx: Context) -> None:

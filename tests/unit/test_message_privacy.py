@@ -12,7 +12,7 @@ direction, or its case id, fails a test.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -96,15 +96,19 @@ REMINDER_KINDS = {
 }
 
 
+CONTACT = "Contact: HSB coordinator, hsb@example.gov.uk, 01234 567890"  # the Settings default
+
+
 def needs(
     subject: tuple[str, ...], body: tuple[str, ...], *, text: tuple[str, ...] = (), html: tuple[str, ...] = ()
 ) -> dict[str, tuple[str, ...]]:
-    """What one email must say to whoever gets it: every text and HTML part is signed by the service."""
-    return {"subject": subject, "text": (*body, *text, SERVICE), "html": (*body, *html, SERVICE)}
+    """What one email must say to whoever gets it: every part signed by the service, with who to contact."""
+    signed = (SERVICE, CONTACT)
+    return {"subject": subject, "text": (*body, *text, *signed), "html": (*body, *html, *signed)}
 
 
 SECTIONS = (
-    ("New referrals", "New referrals since the last working day"),
+    ("New referrals since {since}", "New referrals since {since}"),
     ("Intake issues waiting (all areas)", "Intake issues waiting for a coordinator (all areas)"),
     ("Meetings needing scheduling", "Meetings needing scheduling"),
     ("End summaries due this week", "End summaries due this week"),
@@ -113,10 +117,14 @@ SECTIONS = (
 )
 
 
-def digest_needs(area: str, day: str, counts: str, *shown: str) -> dict[str, tuple[str, ...]]:
-    """A digest's subject, and each section's line (text) and row (HTML) with what it lists."""
+def digest_needs(area: str, day: str, since: str, counts: str, *shown: str) -> dict[str, tuple[str, ...]]:
+    """A digest's subject, and each section's line (text) and row (HTML) with what it lists.
+
+    "New" is since the last working day before ``day``, named (``since``), not "0 new" unexplained.
+    """
     lines, rows = [], []
     for (title, line), items in zip(SECTIONS, shown, strict=True):
+        title, line = title.format(since=since), line.format(since=since)
         count = len(items.split(", ")) if items else 0
         lines.append(f"- {line}: {count} ({items})\n" if items else f"- {line}: 0\n")
         rows.append(f'<th align="left">{title}</th><td align="right">{count}</td><td>{items}</td>')
@@ -127,17 +135,39 @@ def digest_needs(area: str, day: str, counts: str, *shown: str) -> dict[str, tup
 REQUIRED: dict[str, dict[str, tuple[str, ...]]] = {
     "acknowledgement": needs((CASE,), (CASE, "Dear Pat Example,")),
     "acknowledgement:unnamed": needs((CASE_2,), (CASE_2, "Hello,")),  # a coordinator blanked the name
-    "intake_issue": needs(("needs correcting",), ("not a UK phone number", "at 2026-03-10 09:05:00")),
+    # A referrer with several submissions tells them apart by the time and the form row.
+    "intake_issue": needs(
+        ("needs correcting", "10/03/2026 09:05"),
+        ("not a UK phone number", "on Tuesday 10 March 2026 at 09:05", "(form response 3)"),
+    ),
     "needs_scheduling": needs(
         (CASE, "Strategy discussion"),
         (CASE, "strategy discussion", "no usable school contact for Peterborough", LINK),
     ),
     "digest": digest_needs(
-        AREA, "11/03/2026", "1 new, 1 overdue", CASE, ISSUE, MEETING, CASE, CASE, f"needs_scheduling {CASE}"
+        AREA,
+        "11/03/2026",
+        "Tuesday 10 March",
+        "1 new since Tuesday 10 March, 1 overdue",
+        CASE,
+        ISSUE,
+        MEETING,
+        CASE,
+        CASE,
+        f"needs_scheduling {CASE}",
     ),
     # Two days later: nothing new in Cambridgeshire (only the intake issue, which is for all areas).
     "digest:quiet": digest_needs(
-        "Cambridgeshire", "13/03/2026", "0 new, 0 overdue", "", ISSUE, "", "", "", ""
+        "Cambridgeshire",
+        "13/03/2026",
+        "Thursday 12 March",
+        "0 new since Thursday 12 March, 0 overdue",
+        "",
+        ISSUE,
+        "",
+        "",
+        "",
+        "",
     ),
     **{
         f"reminder:{kind}": needs((CASE, subject), (CASE, "20/03/2026", wording, "CAPITA", LINK))
@@ -344,3 +374,43 @@ def test_every_email_and_invite_template_is_rendered_by_a_builder(register: Regi
     pages = {name for name in names if name.startswith("web/")}  # the form app's, not messages
     assert len(names - pages) >= 17
     assert sorted(names - pages - register.templates.rendered) == []
+
+
+@pytest.mark.parametrize("kind", sorted(REMINDER_KINDS))
+def test_a_review_reminder_speaks_of_the_review_not_of_the_end_summary(register: Register, kind: str) -> None:
+    """Recording the end summary stops every reminder: a review reminder must not ask for it."""
+    parts = build(register, f"reminder:{kind}", INSECURE)
+    for part in ("text", "html"):
+        if kind == "review":
+            assert "Hold the review as planned" in parts[part]
+            assert leaks({part: parts[part]}, ("end summary", "End summary")) == []
+        else:
+            assert "Record the end summary" in parts[part]
+
+
+@pytest.mark.parametrize("message", sorted(REQUIRED))
+def test_a_blank_contact_line_is_left_out(register: Register, message: str) -> None:
+    """The Contact line ends every email; a coordinator who blanks it gets emails without one."""
+    blank = Register(register.ctx, replace(register.policy, contact_line=""))
+    parts = build(blank, message, SECURE)
+    assert leaks(parts, (CONTACT, "Contact:")) == []
+    assert CONTACT in build(register, message, SECURE)["text"]
+
+
+def test_updates_and_cancellations_say_first_what_changed(register: Register) -> None:
+    """An update names the old and the new time first; a cancellation says so first, and when it was."""
+    meetings = register.ctx.workbook.read([MEETINGS])[MEETINGS].records()
+    meeting = next(m for m in meetings if m[MeetingsTab.CASE_ID] == CASE)
+    old, new = datetime(2026, 3, 16, 10, 0, tzinfo=UTC), datetime(2026, 3, 17, 14, 0, tzinfo=UTC)
+    _, moved = invite_text(register.ctx, register.policy, meeting, new, change="update", was=old)
+    assert moved.startswith(
+        "This meeting has moved from Monday 16 March 2026, 10:00 to Tuesday 17 March 2026, 14:00 (UK time)."
+    )
+    _, unknown = invite_text(register.ctx, register.policy, meeting, new, change="update")
+    assert unknown.startswith("This meeting has moved to Tuesday 17 March 2026, 14:00 (UK time).")
+    _, cancelled = invite_text(register.ctx, register.policy, meeting, old, change="cancellation")
+    assert cancelled.startswith("This meeting is cancelled. It was to be on Monday 16 March 2026, 10:00")
+    for text in (moved, unknown, cancelled):
+        assert [w for w in PERSONAL if w in text] == []
+        for wanted in (f"Strategy discussion for case {CASE}", LINK, SERVICE, CONTACT):
+            assert wanted in text

@@ -177,7 +177,12 @@ class GoogleCalendar:
         request = self.service.events().patch(
             calendarId=self.calendar_id,
             eventId=event.event_id,
-            body={"start": body["start"], "end": body["end"], "status": "confirmed"},
+            body={
+                "start": body["start"],
+                "end": body["end"],
+                "description": body["description"],  # it says the meeting moved, and from when
+                "status": "confirmed",
+            },
             sendUpdates="all",
         )
         try:

@@ -124,7 +124,7 @@ class IcsCalendar:
 
     def _send(self, event: MeetingEvent, method: str) -> None:
         content = to_ical(event, method, self.organizer, self.organizer_name, self.timezone)
-        prefix = "Cancelled: " if method == "CANCEL" else ("Updated: " if event.sequence else "")
+        prefix = "Cancelled: " if method == "CANCEL" else ("Moved: " if event.sequence else "")
         email = Email(
             key=f"invite|{event.event_id}|{event.sequence}|{method}",
             sender=self.organizer,
