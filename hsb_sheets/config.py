@@ -222,13 +222,21 @@ def _environment_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, st
     return overrides
 
 
-def _describe(error: ValidationError, source: str) -> str:
+class InvalidSettings(ConfigError):
+    """Settings that fail their checks; ``problems`` names each (doctor lists them one by one)."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        super().__init__(f"Settings in {source} are not valid: " + "; ".join(problems) + ".")
+        self.problems = tuple(problems)
+
+
+def _describe(error: ValidationError, source: str) -> InvalidSettings:
     parts = []
     for item in error.errors():
         where = ".".join(str(p) for p in item["loc"])
         message = item["msg"].removeprefix("Value error, ")
         parts.append(f"{where}: {message}")
-    return f"Settings in {source} are not valid: " + "; ".join(parts) + "."
+    return InvalidSettings(source, parts)
 
 
 def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Settings:
@@ -255,7 +263,7 @@ def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Setti
     try:
         return Settings.model_validate(data)
     except ValidationError as problem:
-        raise ConfigError(_describe(problem, str(path))) from None
+        raise _describe(problem, str(path)) from None
 
 
 def create_workspace(directory: Path) -> Path:

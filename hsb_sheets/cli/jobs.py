@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
 
 from hsb_sheets.cli.common import AppState, console
+from hsb_sheets.cli.layout import show
 from hsb_sheets.cli.report import Printer
 from hsb_sheets.domain.tabs import JobStatusTab
 from hsb_sheets.services.runner import JOBS, run_jobs
@@ -45,18 +45,17 @@ def worker(state: AppState) -> None:
 def status(state: AppState) -> None:
     """The last run of each job, and anything failing or waiting for a person (exit status 0: a report)."""
     report = read_status(state.context())
-    table = Table(title="Jobs")
-    for column in ("Job", "Last run", "Outcome", "Seconds", "Counts"):
-        table.add_column(column)
-    for row in report.jobs:
-        table.add_row(
+    rows = [
+        (
             row[JobStatusTab.JOB],
             row.get(JobStatusTab.LAST_RUN) or "never",
             row.get(JobStatusTab.OUTCOME, ""),
             row.get(JobStatusTab.DURATION, ""),
             row.get(JobStatusTab.COUNTS, ""),
         )
-    console.print(table)
+        for row in report.jobs
+    ]
+    show("Jobs", ("Job", "Last run", "Outcome", "Seconds", "Counts"), rows)
     for line in report.attention:
         console.print(f"[yellow]attention[/yellow] {line}")
     if not report.attention:

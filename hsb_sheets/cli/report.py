@@ -11,10 +11,9 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from rich.table import Table
-
 from hsb_sheets.adapters.workbook.base import WriteBatch
 from hsb_sheets.cli.common import console
+from hsb_sheets.cli.layout import show
 from hsb_sheets.domain.tabs import OUTBOX, OutboxTab
 from hsb_sheets.services.digest import DigestReport
 from hsb_sheets.services.intake import IntakeReport
@@ -74,16 +73,14 @@ def print_delivery(counts: Counts, delivery: DeliveryReport) -> None:
 
 
 def print_planned(batch: WriteBatch) -> None:
-    """What a dry run would write, per tab, and which notifications it would queue."""
-    table = Table(title="Dry run: nothing was written or sent")
-    table.add_column("Tab")
-    table.add_column("New rows", justify="right")
-    table.add_column("Updated rows", justify="right")
+    """What a dry run would write, per tab, and which notifications it would queue; or that there is none."""
+    if not batch:
+        console.print("  dry run: nothing to do (nothing would be written or sent).")
+        return
     appends = Counter(a.tab for a in batch.appends)
     updates = Counter(u.tab for u in batch.updates)
-    for tab in sorted(set(appends) | set(updates)):
-        table.add_row(tab, str(appends[tab]), str(updates[tab]))
-    console.print(table)
+    rows = [(tab, str(appends[tab]), str(updates[tab])) for tab in sorted(set(appends) | set(updates))]
+    show("Dry run: nothing was written or sent", ("Tab", "New rows", "Updated rows"), rows)
     for append in batch.appends:
         if append.tab == OUTBOX:
             kind, role = append.values[OutboxTab.KIND], append.values[OutboxTab.RECIPIENT_ROLE]

@@ -7,9 +7,9 @@ from datetime import date
 from pathlib import Path
 
 import click
-from rich.table import Table
 
-from hsb_sheets.cli.common import AppState, console
+from hsb_sheets.cli.common import AppState
+from hsb_sheets.cli.layout import show
 from hsb_sheets.services.triage import triage_file
 
 
@@ -38,22 +38,23 @@ def triage(state: AppState, file: Path, output: str, today: date | None) -> None
     if output == "json":
         click.echo(json.dumps(results, indent=2, ensure_ascii=False))
         return
-    table = Table(title=f"Triage of {file.name} (rules from {source.origin})")
-    for column in ("Row", "Valid", "Service", "Route", "Meeting", "Tools", "Flags / problems"):
-        table.add_column(column)
+    headers = ("Row", "Valid", "Service", "Route", "Meeting", "Tools", "Flags / problems")
+    rows: list[tuple[str, ...]] = []
     for result in results:
         if result["valid"]:
             d = result["decision"]
-            table.add_row(
-                str(result["row"]),
-                "yes",
-                d["service"],
-                d["route"],
-                d["meeting"] or "",
-                ", ".join(d["assessment_tools"]),
-                ", ".join(d["flags"]),
+            rows.append(
+                (
+                    str(result["row"]),
+                    "yes",
+                    d["service"],
+                    d["route"],
+                    d["meeting"] or "",
+                    ", ".join(d["assessment_tools"]),
+                    ", ".join(d["flags"]),
+                )
             )
         else:
             problems = "\n".join(e["message"] for e in result["errors"])
-            table.add_row(str(result["row"]), "[red]no[/red]", "", "", "", "", problems)
-    console.print(table)
+            rows.append((str(result["row"]), "no", "", "", "", "", problems))
+    show(f"Triage of {file.name} (rules from {source.origin})", headers, rows)

@@ -9,6 +9,7 @@ from hsb_sheets.domain.rules import RuleTable, parse_rule_table
 from hsb_sheets.domain.tabs import DIRECTORY, ROUTING_RULES, SETTINGS, all_tab_specs
 from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
+from hsb_sheets.services.headers import refuse_renamed_headers
 from hsb_sheets.services.policy import missing_settings
 from hsb_sheets.services.rules_update import replace_rules
 
@@ -27,6 +28,7 @@ def setup_register(
     header, rows = ctx.routing_seed
     seed_table(ctx, header, rows)  # never seed a table that does not pass its own checks
     specs = all_tab_specs(ctx.form, tuple(header))
+    refuse_renamed_headers(ctx.workbook, specs)  # a renamed header is named, never added a second time
     changes = ctx.workbook.ensure_tabs(specs)
     changes += ctx.workbook.apply_layout(register_layout(ctx.form, specs))
     with ctx.workbook.session():

@@ -55,3 +55,10 @@ def test_plain_values_still_read() -> None:
     read = read_policy(settings_with(policy.MEETING_LENGTH, "45"))
     assert read.meeting_minutes == 45
     assert read_policy(settings_with(policy.OFFICE_OPENS, "8:30")).office_opens.hour == 8
+
+
+def test_the_contact_line_is_left_out_when_blanked_and_defaults_when_absent() -> None:
+    assert read_policy(settings_with(policy.CONTACT_LINE, "")).contact_line == ""
+    assert read_policy(settings_with(policy.CONTACT_LINE, " Team A, 01234 ")).contact_line == "Team A, 01234"
+    absent = read_policy(settings_with(policy.SERVICE_NAME, "HSB"))  # a register set up before the row
+    assert absent.contact_line == policy.DEFAULTS[policy.CONTACT_LINE][0]
