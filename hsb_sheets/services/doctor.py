@@ -16,6 +16,7 @@ from hsb_sheets.config import Settings, load_settings
 from hsb_sheets.domain.directory import check_directory_header, parse_directory
 from hsb_sheets.domain.tabs import (
     DIRECTORY,
+    FORM_RESPONSES,
     INTERVENTION_KEY,
     INTERVENTIONS,
     JOB_STATUS,
@@ -27,7 +28,12 @@ from hsb_sheets.domain.tabs import (
 )
 from hsb_sheets.errors import HsbError
 from hsb_sheets.services.context import Context
-from hsb_sheets.services.doctor_google import google_apis, token_check
+from hsb_sheets.services.doctor_google import (
+    google_apis,
+    responses_check,
+    spreadsheet_settings_check,
+    token_check,
+)
 from hsb_sheets.services.policy import read_policy
 from hsb_sheets.services.rule_source import rules_from_tab
 from hsb_sheets.services.runner import JOBS, JobFailed, run_job
@@ -100,6 +106,10 @@ def run_doctor(settings_path: Path) -> list[Check]:
     checks.extend(token_check(_attempt, *api) for api in google_apis(settings))
     header, _ = ctx.routing_seed
     specs = all_tab_specs(ctx.form, tuple(header))
+    linked = responses_check(_attempt, ctx.workbook)
+    checks.extend(linked)
+    if not all(check.ok for check in linked):  # not linked yet: check the rest of the register
+        specs = tuple(spec for spec in specs if spec.name != FORM_RESPONSES)
     tables = _step(
         checks,
         "Register",
@@ -109,7 +119,16 @@ def run_doctor(settings_path: Path) -> list[Check]:
     )
     if not tables:
         return checks
-    return [*checks, *_register_checks(ctx, specs, tables)]
+    return [*checks, *_register_checks(ctx, specs, tables), *_spreadsheet_settings(ctx, tables[SETTINGS])]
+
+
+def _spreadsheet_settings(ctx: Context, settings_tab: Table) -> list[Check]:
+    """Google's spreadsheet locale and time zone against Settings (nothing when Settings are unreadable)."""
+    try:
+        locale = read_policy(settings_tab).date_locale
+    except HsbError:
+        return []  # the Settings tab check names the problem
+    return spreadsheet_settings_check(_attempt, ctx.workbook, locale, ctx.timezone.key)
 
 
 def _describe(path: Path, settings: Settings) -> str:

@@ -336,6 +336,23 @@ class FakeSheets:
         self.spreadsheets[spreadsheet_id] = book
         return book
 
+    def link_form(self, spreadsheet_id: str, questions: list[str]) -> Sheet:
+        """Link a form to the spreadsheet as Google Forms does: a new tab of its own for the responses.
+
+        Responses, Link to Sheets, Select existing spreadsheet adds a sheet for the responses to the
+        spreadsheet chosen ("Choose where to save form responses",
+        https://support.google.com/docs/answer/2917686); a name already taken is not reused, so with
+        *Form responses 1* there (tab names are unique regardless of case) the new tab is named
+        *Form responses 2*. Its header is Timestamp, then the question titles.
+        """
+        book = self.spreadsheets[spreadsheet_id]
+        taken = {sheet.title.casefold() for sheet in book.sheets}
+        number = next(n for n in itertools.count(1) if f"form responses {n}" not in taken)
+        sheet = Sheet(max(s.sheet_id for s in book.sheets) + 1, f"Form responses {number}", frozen_rows=1)
+        sheet.cells = [["Timestamp", *questions]]
+        book.sheets.append(sheet)
+        return sheet
+
     # -- parsing ranges ---------------------------------------------------------------------
 
     def area(self, book: Spreadsheet, text: str) -> Area:
