@@ -66,7 +66,8 @@ __all__ = ["SCOPES", "SheetsHTTPClient", "SheetsWorkbook", "SpreadsheetInfo"]
 
 GRID_FIELDS = (
     "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
-    "data(rowData(values(formattedValue,effectiveValue)),rowMetadata(developerMetadata(metadataId,metadataKey))))"
+    "data(rowData(values(formattedValue,effectiveValue(numberValue,boolValue))),"
+    "rowMetadata(developerMetadata(metadataId,metadataKey))))"
 )
 INFO_FIELDS = "properties(title,locale,timeZone),sheets(properties(sheetId,title,index))"
 WHOLE_FIELDS = "properties(title,locale,timeZone)," + GRID_FIELDS
@@ -234,10 +235,10 @@ class SheetsWorkbook:
     def read_values(self, tab: str, column: str) -> list[str]:
         """One column's values as stored (a date-time as its serial number), row for row as read.
 
-        They come with the tab's read (each cell's ``effectiveValue`` beside its ``formattedValue``, in
-        the same ``spreadsheets.get``), so they cost no request of their own and are one snapshot with
-        the rows: a sort in between cannot give one response another's instant. Numbers come back as
-        their text, TRUE and FALSE in capitals.
+        They come with the tab's read (a number's or date-time's ``effectiveValue`` beside each cell's
+        ``formattedValue``, in the same ``spreadsheets.get``; text is stored as shown), so they cost
+        no request of their own and are one snapshot with the rows: a sort in between cannot give one
+        response another's instant. Numbers come back as their text, TRUE and FALSE in capitals.
         """
         with self._lock:
             tab = self._tab(tab)
