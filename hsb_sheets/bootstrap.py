@@ -56,8 +56,12 @@ def load_form(path: Path | None = None) -> FormDefinition:
     return parse_form_definition(data)
 
 
-def build_workbook(settings: Settings) -> Workbook:
-    """The register adapter the settings name."""
+def build_workbook(settings: Settings, form: FormDefinition | None = None) -> Workbook:
+    """The register adapter the settings name.
+
+    On Google, with the form linked to the spreadsheet (``[forms] source = "sheet"``), the responses
+    tab is found by the form's header; responses pulled by API go to *Form responses 1*, made by setup.
+    """
     workbook = settings.workbook
     if workbook.backend == "google":
         from google.auth.transport.requests import AuthorizedSession
@@ -72,8 +76,12 @@ def build_workbook(settings: Settings) -> Workbook:
         http = SheetsHTTPClient(
             AuthorizedSession(credentials), endpoint=workbook.endpoint or None, retries=workbook.retries
         )
+        linked = form is not None and settings.forms.source == "sheet"
         return SheetsWorkbook(
-            http, workbook.spreadsheet_id, getattr(credentials, "service_account_email", None)
+            http,
+            workbook.spreadsheet_id,
+            getattr(credentials, "service_account_email", None),
+            form_questions=[f.title for f in form.fields] if linked and form else None,
         )
     return XlsxWorkbook(settings.resolve(workbook.path), workbook.lock_timeout_seconds)
 
@@ -250,7 +258,7 @@ def build_context(
     journal = journal if journal is not None else build_journal(settings)
     routing_seed = read_rule_csv(seed_path)
     if workbook is None:
-        workbook = journaled(settings, build_workbook(settings), journal, form, routing_seed[0], clock)
+        workbook = journaled(settings, build_workbook(settings, form), journal, form, routing_seed[0], clock)
     pull = None
     if settings.forms.source == "api":
         from hsb_sheets.services.google_form import pull_responses

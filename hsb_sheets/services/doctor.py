@@ -20,6 +20,7 @@ from hsb_sheets.config import InvalidSettings, Settings, load_settings
 from hsb_sheets.domain.directory import check_directory_header, parse_directory
 from hsb_sheets.domain.tabs import (
     DIRECTORY,
+    FORM_RESPONSES,
     INTERVENTION_KEY,
     INTERVENTIONS,
     JOB_STATUS,
@@ -31,7 +32,12 @@ from hsb_sheets.domain.tabs import (
 )
 from hsb_sheets.errors import HsbError
 from hsb_sheets.services.context import Context
-from hsb_sheets.services.doctor_google import google_apis, token_check
+from hsb_sheets.services.doctor_google import (
+    google_apis,
+    responses_check,
+    spreadsheet_settings_check,
+    token_check,
+)
 from hsb_sheets.services.headers import check_headers
 from hsb_sheets.services.policy import read_policy
 from hsb_sheets.services.rule_source import rules_from_tab
@@ -129,10 +135,26 @@ def run_doctor(settings_path: Path) -> list[Check]:
     checks = [Check("Settings", detail=_describe(settings_path, inputs.settings))]
     checks += [token_check(_attempt, *api) for api in google_apis(inputs.settings)]
     checks.append(_credentials(inputs))
+    if inputs.ctx is not None:
+        linked = responses_check(_attempt, inputs.ctx.workbook)
+        checks += linked
+        if not all(check.ok for check in linked):  # not linked yet: check the rest of the register
+            inputs.specs = tuple(spec for spec in inputs.specs if spec.name != FORM_RESPONSES)
     checks.append(_register(inputs))
     for check in REGISTER_CHECKS:
         checks.append(_register_check(check, inputs))
-    return checks
+    return checks + _spreadsheet_settings(inputs)
+
+
+def _spreadsheet_settings(inputs: Inputs) -> list[Check]:
+    """Google's spreadsheet locale and time zone against Settings (nothing when Settings are unreadable)."""
+    if inputs.ctx is None or SETTINGS not in inputs.tables:
+        return []
+    try:
+        locale = read_policy(inputs.tables[SETTINGS]).date_locale
+    except HsbError:
+        return []  # the Settings tab check names the problem
+    return spreadsheet_settings_check(_attempt, inputs.ctx.workbook, locale, inputs.ctx.timezone.key)
 
 
 def _credentials(inputs: Inputs) -> Check:

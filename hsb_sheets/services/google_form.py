@@ -20,8 +20,9 @@ from hsb_sheets.services.workspace import import_responses
 
 LINK_STEPS = (
     "Open the form in Google Forms (link above), choose Responses, then Link to Sheets.",
-    "Choose 'Select existing spreadsheet' and pick the register; Google adds the 'Form responses 1' tab.",
-    "Run 'hsb-sheets doctor' to check the new tab's columns match the form definition.",
+    "Choose 'Select existing spreadsheet' and pick the register; Google adds a responses tab of its own.",
+    "The jobs find that tab by its header (Timestamp, then the form's questions), whatever Google names it.",
+    "Run 'hsb-sheets doctor': its 'Responses tab' line names the tab the jobs read.",
 )
 
 

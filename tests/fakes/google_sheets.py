@@ -32,7 +32,10 @@ DateTimeRenderOption), values are read as shown by default (``FORMATTED_VALUE``)
 ``valueRenderOption=UNFORMATTED_VALUE`` numbers come back as JSON numbers and date-times as their
 serial number (``dateTimeRenderOption=SERIAL_NUMBER``, the default) or as shown (``FORMATTED_STRING``).
 Grid data gives each cell's ``formattedValue`` and, when the ``fields`` mask names it (or there is no
-mask), its ``effectiveValue`` (``numberValue`` for a number or date-time, else ``stringValue``).
+mask), its ``effectiveValue`` (``numberValue`` for a number or date-time, else ``stringValue``). A
+mask may select parts of it, ``effectiveValue(numberValue,boolValue)``: a text cell's effectiveValue
+then has none of them and is left out (the sub-selection syntax of
+https://developers.google.com/workspace/sheets/api/guides/field-masks).
 """
 
 from __future__ import annotations
@@ -122,16 +125,25 @@ class Value(str):
         return int(self.number) if float(self.number).is_integer() else self.number
 
 
-def cell_data(value: str, stored: bool) -> dict[str, Any]:
-    """CellData of a filled cell: what it shows and, if asked, its effectiveValue."""
-    cell: dict[str, Any] = {"formattedValue": str(value)}
-    if stored:
-        cell["effectiveValue"] = (
-            {"numberValue": value.unformatted("SERIAL_NUMBER")}
-            if isinstance(value, Value)
-            else {"stringValue": value}
-        )
-    return cell
+def cell_data(value: str, stored: bool, text: bool = True) -> dict[str, Any]:
+    """CellData of a filled cell: what it shows and, if asked, its effectiveValue (a text cell's only
+    with ``text``: the mask selected ``stringValue``)."""
+    if isinstance(value, Value):
+        cell: dict[str, Any] = {"formattedValue": str(value)}
+        if stored:
+            cell["effectiveValue"] = {"numberValue": value.unformatted("SERIAL_NUMBER")}
+        return cell
+    if stored and text:
+        return {"formattedValue": value, "effectiveValue": {"stringValue": value}}
+    return {"formattedValue": value}
+
+
+def effective_parts(fields: str) -> tuple[bool, bool]:
+    """Whether a fields mask asks for effectiveValue, and whether for a text cell's stringValue."""
+    if fields and "effectiveValue" not in fields:
+        return False, False
+    part = re.search(r"effectiveValue\(([^)]*)\)", fields)
+    return True, part is None or "stringValue" in part.group(1).split(",")
 
 
 def column_letters(index: int) -> str:
@@ -336,6 +348,23 @@ class FakeSheets:
         self.spreadsheets[spreadsheet_id] = book
         return book
 
+    def link_form(self, spreadsheet_id: str, questions: list[str]) -> Sheet:
+        """Link a form to the spreadsheet as Google Forms does: a new tab of its own for the responses.
+
+        Responses, Link to Sheets, Select existing spreadsheet adds a sheet for the responses to the
+        spreadsheet chosen ("Choose where to save form responses",
+        https://support.google.com/docs/answer/2917686); a name already taken is not reused, so with
+        *Form responses 1* there (tab names are unique regardless of case) the new tab is named
+        *Form responses 2*. Its header is Timestamp, then the question titles.
+        """
+        book = self.spreadsheets[spreadsheet_id]
+        taken = {sheet.title.casefold() for sheet in book.sheets}
+        number = next(n for n in itertools.count(1) if f"form responses {n}" not in taken)
+        sheet = Sheet(max(s.sheet_id for s in book.sheets) + 1, f"Form responses {number}", frozen_rows=1)
+        sheet.cells = [["Timestamp", *questions]]
+        book.sheets.append(sheet)
+        return sheet
+
     # -- parsing ranges ---------------------------------------------------------------------
 
     def area(self, book: Spreadsheet, text: str) -> Area:
@@ -502,20 +531,22 @@ class FakeSheets:
             if all(str(metadata.get(k)) == v for k, v in wanted.items())
         ]
 
-    def grid_data(self, area: Area, stored: bool = True) -> dict[str, Any]:
+    def grid_data(self, area: Area, stored: bool = True, text: bool = True) -> dict[str, Any]:
         """GridData of an area: values as shown (and as stored, if asked; trailing blanks left out) and
         each row's metadata."""
         sheet = area.sheet
         r1, c1 = min(area.r1, sheet.rows), min(area.c1, sheet.columns)
-        rows = [
-            [sheet.get(r, c) for c in range(area.c0, c1)] for r in range(area.r0, min(r1, len(sheet.cells)))
-        ]
+        rows = [sheet.cells[r][area.c0 : c1] for r in range(area.r0, min(r1, len(sheet.cells)))]
         while rows and not any(rows[-1]):
             rows.pop()
         row_data = []
         for row in rows:
-            cut = max((i + 1 for i, v in enumerate(row) if v), default=0)
-            row_data.append({"values": [cell_data(v, stored) if v else {} for v in row[:cut]]} if cut else {})
+            cut = len(row)
+            while cut and not row[cut - 1]:
+                cut -= 1
+            row_data.append(
+                {"values": [cell_data(v, stored, text) if v else {} for v in row[:cut]]} if cut else {}
+            )
         metadata: dict[int, list[dict[str, Any]]] = {}
         for r, entry in sheet.row_metadata():
             metadata.setdefault(r, []).append(entry)
@@ -540,9 +571,9 @@ class FakeSheets:
                 "conditionalFormats": s.conditional,
             }
             if grid:
-                stored = not fields or "effectiveValue" in fields
+                stored, text = effective_parts(fields)
                 whole = [Area(s, 0, 0, s.rows, s.columns)]
-                entry["data"] = [self.grid_data(a, stored) for a in mine or whole]
+                entry["data"] = [self.grid_data(a, stored, text) for a in mine or whole]
             sheets.append(entry)
         sid = book.spreadsheet_id
         return {

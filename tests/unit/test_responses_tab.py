@@ -52,3 +52,11 @@ def test_no_match_names_the_tabs_that_start_with_timestamp() -> None:
     }
     with pytest.raises(WorkbookError, match="Tabs starting with Timestamp: 'Form responses 1', 'Copy'"):
         responses_tab(headers, QUESTIONS)
+
+
+def test_of_several_matches_the_one_holding_responses_is_the_forms() -> None:
+    # An earlier version's setup made an empty 'Form responses 1'; the form, linked later, fills another.
+    headers = {"Form responses 1": FORM, "Form responses 2": FORM}
+    assert responses_tab(headers, QUESTIONS, filled={"Form responses 2"}) == "Form responses 2"
+    with pytest.raises(WorkbookError, match=r"Several tabs.*'Form responses 1', 'Form responses 2'"):
+        responses_tab(headers, QUESTIONS, filled=set(headers))

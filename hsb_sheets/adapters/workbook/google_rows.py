@@ -386,7 +386,7 @@ def grid_from_sheet(sheet: Mapping[str, Any]) -> Grid:
     properties = sheet["properties"]
     data = (sheet.get("data") or [{}])[0]
     cells = [r.get("values", []) for r in data.get("rowData", [])]
-    values = [[str(c.get("formattedValue", "")) for c in r] for r in cells]
+    values = [[c.get("formattedValue", "") for c in r] for r in cells]
     while values and not any(values[-1]):
         values.pop()
     header = values[0] if values else []
@@ -394,7 +394,14 @@ def grid_from_sheet(sheet: Mapping[str, Any]) -> Grid:
         header.pop()
     width = len(header)
     table = Table(properties["title"], header, [(r + [""] * width)[:width] for r in values[1:]])
-    stored = [([_unformatted(c) for c in r] + [""] * width)[:width] for r in cells[1 : len(values)]]
+    # A row of text only is stored as shown: its table row stands for it (the mask asks for no
+    # stringValue); a row with a number, date-time or boolean has its own.
+    stored = [
+        ([_unformatted(c) for c in r] + [""] * width)[:width]
+        if any("effectiveValue" in c for c in r)
+        else row
+        for r, row in zip(cells[1 : len(values)], table.rows, strict=True)
+    ]
     held = list(_anchors(data.get("rowMetadata", [])))
     anchors = [ids[0] if ids else None for ids in held[1 : len(table.rows) + 1]]
     anchors += [None] * (len(table.rows) - len(anchors))

@@ -18,6 +18,11 @@ the answer; whatever a coordinator's edit displaced just before the write is rep
 (a fresh read, then the repairs), at most :data:`~google_rows.ATTEMPTS` tries. Its docstring states
 the limits.
 
+The form's responses tab is the one Google made when the form was linked, found by its header
+(:mod:`responses_tab`) whatever Google named it: give ``form_questions`` and every read and write of
+*Form responses 1* goes to that tab (in a session the header comes with the first read, at no cost).
+``setup`` then creates no *Form responses 1* a link would collide with.
+
 Every request passes through one choke point, :class:`~google_client.SheetsHTTPClient`, which retries
 429, 5xx, Google's 403 rate-limit answers and connection errors with bounded, jittered backoff.
 """
@@ -25,6 +30,7 @@ Every request passes through one choke point, :class:`~google_client.SheetsHTTPC
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -50,8 +56,9 @@ from hsb_sheets.adapters.workbook.google_layout import (
     marker_requests,
 )
 from hsb_sheets.adapters.workbook.google_rows import Grid, RowWrite
+from hsb_sheets.adapters.workbook.responses_tab import responses_tab
 from hsb_sheets.domain.layout import Layout
-from hsb_sheets.domain.tabs import TabSpec
+from hsb_sheets.domain.tabs import FORM_RESPONSES, TabSpec
 from hsb_sheets.errors import WorkbookError
 from hsb_sheets.logs import log
 
@@ -59,10 +66,16 @@ __all__ = ["SCOPES", "SheetsHTTPClient", "SheetsWorkbook", "SpreadsheetInfo"]
 
 GRID_FIELDS = (
     "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
-    "data(rowData(values(formattedValue,effectiveValue)),rowMetadata(developerMetadata(metadataId,metadataKey))))"
+    "data(rowData(values(formattedValue,effectiveValue(numberValue,boolValue))),"
+    "rowMetadata(developerMetadata(metadataId,metadataKey))))"
 )
 INFO_FIELDS = "properties(title,locale,timeZone),sheets(properties(sheetId,title,index))"
 WHOLE_FIELDS = "properties(title,locale,timeZone)," + GRID_FIELDS
+LINK_THE_FORM = (
+    "no tab holds the form's responses yet: link the form to this spreadsheet (in Google Forms: "
+    "Responses, Link to Sheets, Select existing spreadsheet); Google adds a tab of its own, and the "
+    "jobs find it by its header (Timestamp, then the form's questions)"
+)
 
 
 @dataclass(frozen=True)
@@ -78,10 +91,19 @@ class SpreadsheetInfo:
 class SheetsWorkbook:
     """The register in one Google spreadsheet."""
 
-    def __init__(self, http: SheetsHTTPClient, spreadsheet_id: str, editor: str | None = None) -> None:
+    def __init__(
+        self,
+        http: SheetsHTTPClient,
+        spreadsheet_id: str,
+        editor: str | None = None,
+        form_questions: Sequence[str] | None = None,
+    ) -> None:
         self.http = http
         self.spreadsheet_id = spreadsheet_id
         self.editor = editor  # the service account: the only editor of protected system columns
+        # The form is linked: its responses tab is the one whose header is Timestamp and these titles.
+        self.form_questions = None if form_questions is None else tuple(form_questions)
+        self._responses: str | None = None  # that tab's name, found this session
         self._lock = threading.RLock()
         self._depth = 0
         self._grids: dict[str, Grid] = {}
@@ -129,6 +151,36 @@ class SheetsWorkbook:
         self._grids.clear()
         self._info = None
         self._whole = False
+        self._responses = None
+
+    def _tab(self, name: str) -> str:
+        """The tab a name means: *Form responses 1* is the form's linked tab, when the form is linked."""
+        if name != FORM_RESPONSES or self.form_questions is None:
+            return name
+        if self._responses is not None:
+            return self._responses
+        found = self.responses_tab_name()
+        if self._depth:
+            self._responses = found
+        return found
+
+    def responses_tab_name(self) -> str:
+        """The tab holding the form's responses (its header is Timestamp, then the form's questions).
+
+        In a session it comes from the snapshot of every tab (no request of its own); outside one,
+        from the first two rows of every tab (two requests). WorkbookError when no tab, or several,
+        could be the form's.
+        """
+        with self._lock:
+            if self.form_questions is None:
+                return FORM_RESPONSES
+            if self._depth and not self._whole:
+                self._load_whole()
+            tabs = self.describe().tabs
+            rows = {n: (g.table.header, _holds_rows(g.table)) for n, g in self._grids.items() if n in tabs}
+            rows.update(self._first_rows([n for n in tabs if n not in rows]))
+            headers = {name: header for name, (header, _) in rows.items()}
+            return responses_tab(headers, self.form_questions, {n for n, (_, held) in rows.items() if held})
 
     def _load_whole(self) -> None:
         """Every tab, with each row's anchor, and the spreadsheet's settings, in one spreadsheets.get."""
@@ -170,25 +222,26 @@ class SheetsWorkbook:
     def read(self, tabs: Sequence[str]) -> dict[str, Table]:
         """Tabs as text; within a session the first read fetches every tab, and later reads cost nothing."""
         with self._lock:
-            missing = [t for t in tabs if t not in self._grids]
-            if missing and self._depth and not self._whole:
+            if self._depth and not self._whole and any(t not in self._grids for t in tabs):
                 self._load_whole()
-                missing = [t for t in tabs if t not in self._grids]
+            real = {t: self._tab(t) for t in tabs}
+            missing = list(dict.fromkeys(r for r in real.values() if r not in self._grids))
             fetched = self._fetch(missing)
             if self._depth:
                 self._grids.update(fetched)
             source = {**self._grids, **fetched}
-            return {t: _copy(source[t].table) for t in tabs}
+            return {t: _copy(source[real[t]].table) for t in tabs}
 
     def read_values(self, tab: str, column: str) -> list[str]:
         """One column's values as stored (a date-time as its serial number), row for row as read.
 
-        They come with the tab's read (each cell's ``effectiveValue`` beside its ``formattedValue``, in
-        the same ``spreadsheets.get``), so they cost no request of their own and are one snapshot with
-        the rows: a sort in between cannot give one response another's instant. Numbers come back as
-        their text, TRUE and FALSE in capitals.
+        They come with the tab's read (a number's or date-time's ``effectiveValue`` beside each cell's
+        ``formattedValue``, in the same ``spreadsheets.get``; text is stored as shown), so they cost
+        no request of their own and are one snapshot with the rows: a sort in between cannot give one
+        response another's instant. Numbers come back as their text, TRUE and FALSE in capitals.
         """
         with self._lock:
+            tab = self._tab(tab)
             grid = self._grids.get(tab)
             if grid is None:
                 grid = self._fetch([tab])[tab]
@@ -213,6 +266,7 @@ class SheetsWorkbook:
         if not batch:
             return
         with self._lock:
+            batch = self._named(batch)
             names = sorted({w.tab for w in batch.appends} | {w.tab for w in batch.updates})
             missing = [n for n in names if n not in self._grids]
             grids = {**{n: self._grids[n] for n in names if n in self._grids}, **self._fetch(missing)}
@@ -248,6 +302,17 @@ class SheetsWorkbook:
                 "of the rows they were meant for. Ask coordinators to pause inserting columns there and "
                 "check those rows; the next run will finish the work."
             )
+
+    def _named(self, batch: WriteBatch) -> WriteBatch:
+        """The batch with *Form responses 1* named as the tab the form is linked to."""
+        if all(w.tab != FORM_RESPONSES for w in batch.appends) and all(
+            w.tab != FORM_RESPONSES for w in batch.updates
+        ):
+            return batch
+        return WriteBatch(
+            [dataclasses.replace(a, tab=self._tab(a.tab)) for a in batch.appends],
+            [dataclasses.replace(u, tab=self._tab(u.tab)) for u in batch.updates],
+        )
 
     def _anchored(self, grids: Mapping[str, Grid], updates: Sequence[Update]) -> dict[str, Grid]:
         """The tabs with every row these updates mean anchored, as the anchoring request left them.
@@ -370,17 +435,25 @@ class SheetsWorkbook:
             wanted = list(self.describe().tabs if names is None else names)
             missing = [n for n in wanted if n not in self._grids]
             headers = {n: list(self._grids[n].table.header) for n in wanted if n in self._grids}
-            if missing:
-                answer = self._call(
-                    "read header rows",
-                    lambda: self.http.values_batch_get(
-                        self.spreadsheet_id, [f"{a1.quote_tab(n)}!1:1" for n in missing]
-                    ),
-                )
-                for name, value_range in zip(missing, answer.get("valueRanges", []), strict=True):
-                    first = (value_range.get("values") or [[]])[0]
-                    headers[name] = _trimmed([str(v) for v in first])
+            headers.update({n: header for n, (header, _) in self._first_rows(missing).items()})
             return {n: headers[n] for n in wanted}
+
+    def _first_rows(self, names: Sequence[str]) -> dict[str, tuple[list[str], bool]]:
+        """Each tab's header row, and whether a row below it holds anything: one values:batchGet."""
+        if not names:
+            return {}
+        answer = self._call(
+            "read header rows",
+            lambda: self.http.values_batch_get(
+                self.spreadsheet_id, [f"{a1.quote_tab(n)}!1:2" for n in names]
+            ),
+        )
+        rows: dict[str, tuple[list[str], bool]] = {}
+        for name, value_range in zip(names, answer.get("valueRanges", []), strict=True):
+            values = value_range.get("values") or [[]]
+            below = values[1] if len(values) > 1 else []
+            rows[name] = (_trimmed([str(v) for v in values[0]]), any(str(v).strip() for v in below))
+        return rows
 
     def apply_layout(self, layout: Layout) -> list[str]:
         """Dropdowns, red rows, protected system columns and frozen headers, in one batchUpdate.
@@ -422,6 +495,8 @@ class SheetsWorkbook:
                 "read the register's tabs", lambda: self.http.fetch_sheet_metadata(self.spreadsheet_id)
             )
             existing = {s["properties"]["title"] for s in metadata.get("sheets", [])}
+            if self.form_questions is not None:  # the form's own tab: linking the form makes it
+                specs = [spec for spec in specs if spec.name != FORM_RESPONSES]
             new = [spec for spec in specs if spec.name not in existing]
             changes = [f"created tab '{spec.name}'" for spec in new]
             if new:
@@ -450,6 +525,11 @@ class SheetsWorkbook:
                     ),
                 )
             self._forget()
+            if self.form_questions is not None:
+                try:
+                    self.responses_tab_name()
+                except WorkbookError:
+                    changes.append(LINK_THE_FORM)
             return changes
 
 
@@ -467,6 +547,10 @@ def _refusal(what: str, found: set[str]) -> str:
         )
     why = " ".join(sorted(found)) or "no reason given"
     return f"Google Sheets refused to {what} (HTTP 403 {why})."
+
+
+def _holds_rows(table: Table) -> bool:
+    return any(any(cell.strip() for cell in row) for row in table.rows)
 
 
 def _copy(table: Table) -> Table:
