@@ -24,6 +24,7 @@ from hsb_sheets.adapters.lease.workbook import WorkbookLease
 from hsb_sheets.adapters.mail.base import Mailer
 from hsb_sheets.adapters.mail.eml import EmlOutbox
 from hsb_sheets.adapters.mail.smtp import SmtpMailer, SmtpSettings
+from hsb_sheets.adapters.workbook.audit_chained import AuditChained, unchained
 from hsb_sheets.adapters.workbook.base import Workbook
 from hsb_sheets.adapters.workbook.journaled import JournaledWorkbook
 from hsb_sheets.adapters.workbook.xlsx import XlsxWorkbook
@@ -187,7 +188,7 @@ def build_calendar(settings: Settings, mailer: Mailer) -> Calendar:
 def build_lease(settings: Settings, workbook: Workbook, clock: Callable[[], datetime]) -> Lease:
     """One run at a time: a file lock beside a local register, a lease row in a Google one."""
     if settings.workbook.backend == "google":
-        return WorkbookLease(workbook, lambda: clock().astimezone(UTC))
+        return WorkbookLease(unchained(workbook), lambda: clock().astimezone(UTC))
     return FileLease(settings.resolve(".hsb-state/run.lock"))
 
 
@@ -249,8 +250,9 @@ def build_context(
     clock = clock or (lambda: datetime.now(UTC))
     journal = journal if journal is not None else build_journal(settings)
     routing_seed = read_rule_csv(seed_path)
-    if workbook is None:
-        workbook = journaled(settings, build_workbook(settings), journal, form, routing_seed[0], clock)
+    if workbook is None:  # every write's Audit log rows are chained, the journal's own lines too
+        register = AuditChained(build_workbook(settings))
+        workbook = journaled(settings, register, journal, form, routing_seed[0], clock)
     pull = None
     if settings.forms.source == "api":
         from hsb_sheets.services.google_form import pull_responses
