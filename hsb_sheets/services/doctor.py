@@ -15,6 +15,7 @@ from hsb_sheets.bootstrap import build_context
 from hsb_sheets.config import Settings, load_settings
 from hsb_sheets.domain.directory import check_directory_header, parse_directory
 from hsb_sheets.domain.tabs import (
+    AUDIT_LOG,
     DIRECTORY,
     INTERVENTION_KEY,
     INTERVENTIONS,
@@ -28,6 +29,7 @@ from hsb_sheets.domain.tabs import (
 from hsb_sheets.errors import HsbError
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.doctor_google import google_apis, token_check
+from hsb_sheets.services.doctor_protection import audit_chain_check, key_files_check, sharing_check
 from hsb_sheets.services.policy import read_policy
 from hsb_sheets.services.rule_source import rules_from_tab
 from hsb_sheets.services.runner import JOBS, JobFailed, run_job
@@ -88,6 +90,7 @@ def run_doctor(settings_path: Path) -> list[Check]:
     )
     if settings is None:
         return checks
+    checks.append(Check(*key_files_check(settings)))
     ctx = _step(
         checks,
         "Credentials",
@@ -135,6 +138,8 @@ def _register_checks(ctx: Context, specs: Sequence[TabSpec], tables: Mapping[str
         _keys(specs, tables),
         _failed_jobs(tables[JOB_STATUS]),
         _dry_runs(ctx, tables),
+        Check(*sharing_check(ctx, tables[SETTINGS])),
+        Check(*audit_chain_check(tables[AUDIT_LOG])),
     ]
 
 
