@@ -175,7 +175,7 @@ def build_sharing(settings: Settings) -> Sharing:
         credentials = google_credentials(workbook.key_file, workbook.delegated_user, SCOPES)
         return Remembered(
             DriveSharing(
-                drive_service(credentials, workbook.drive_endpoint or None),
+                drive_service(credentials, workbook.drive_endpoint or workbook.endpoint or None),
                 workbook.spreadsheet_id,
                 str(getattr(credentials, "service_account_email", "") or ""),
                 workbook.retries,
