@@ -12,6 +12,9 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from hsb_sheets.domain.sharing import Finding
+from hsb_sheets.errors import SharingError
+
+__all__ = ["Remembered", "Sharing", "SharingError"]
 
 
 class Sharing(Protocol):
