@@ -24,6 +24,9 @@ from hsb_sheets.adapters.lease.workbook import WorkbookLease
 from hsb_sheets.adapters.mail.base import Mailer
 from hsb_sheets.adapters.mail.eml import EmlOutbox
 from hsb_sheets.adapters.mail.smtp import SmtpMailer, SmtpSettings
+from hsb_sheets.adapters.sharing.base import Remembered, Sharing
+from hsb_sheets.adapters.sharing.local import LocalSharing
+from hsb_sheets.adapters.workbook.audit_chained import AuditChained, unchained
 from hsb_sheets.adapters.workbook.base import Workbook
 from hsb_sheets.adapters.workbook.journaled import JournaledWorkbook
 from hsb_sheets.adapters.workbook.xlsx import XlsxWorkbook
@@ -171,6 +174,28 @@ def delegation(key_file: str, delegated_user: str, scopes: Sequence[str]) -> Del
     return Delegation(client_id, delegated_user, tuple(scopes))
 
 
+def build_sharing(settings: Settings) -> Sharing:
+    """Who can open the register: the Drive permissions of a Google one, the file modes of a local one."""
+    workbook = settings.workbook
+    if workbook.backend == "google":
+        from hsb_sheets.adapters.sharing.google import SCOPES, DriveSharing, drive_service
+
+        credentials = google_credentials(workbook.key_file, workbook.delegated_user, SCOPES)
+        return Remembered(
+            DriveSharing(
+                drive_service(credentials, workbook.drive_endpoint or workbook.endpoint or None),
+                workbook.spreadsheet_id,
+                str(getattr(credentials, "service_account_email", "") or ""),
+                workbook.retries,
+                delegation=delegation(workbook.key_file, workbook.delegated_user, SCOPES),
+            )
+        )
+    outboxes = [settings.resolve(settings.mail.outbox)] if settings.mail.backend == "eml" else []
+    if settings.calendar.backend == "ics":
+        outboxes.append(settings.resolve(settings.calendar.ics_folder))
+    return LocalSharing(settings.resolve(workbook.path), settings.resolve(JOURNAL_FILE), outboxes)
+
+
 def build_calendar(settings: Settings, mailer: Mailer) -> Calendar:
     """The calendar adapter the settings name."""
     calendar = settings.calendar
@@ -195,7 +220,7 @@ def build_calendar(settings: Settings, mailer: Mailer) -> Calendar:
 def build_lease(settings: Settings, workbook: Workbook, clock: Callable[[], datetime]) -> Lease:
     """One run at a time: a file lock beside a local register, a lease row in a Google one."""
     if settings.workbook.backend == "google":
-        return WorkbookLease(workbook, lambda: clock().astimezone(UTC))
+        return WorkbookLease(unchained(workbook), lambda: clock().astimezone(UTC))
     return FileLease(settings.resolve(".hsb-state/run.lock"))
 
 
@@ -257,8 +282,11 @@ def build_context(
     clock = clock or (lambda: datetime.now(UTC))
     journal = journal if journal is not None else build_journal(settings)
     routing_seed = read_rule_csv(seed_path)
-    if workbook is None:
-        workbook = journaled(settings, build_workbook(settings, form), journal, form, routing_seed[0], clock)
+    sharing = None
+    if workbook is None:  # every write's Audit log rows are chained, the journal's own lines too
+        register = AuditChained(build_workbook(settings, form))
+        workbook = journaled(settings, register, journal, form, routing_seed[0], clock)
+        sharing = build_sharing(settings)
     pull = None
     if settings.forms.source == "api":
         from hsb_sheets.services.google_form import pull_responses
@@ -279,4 +307,5 @@ def build_context(
         pull_responses=pull,
         register_id=settings.workbook.spreadsheet_id if settings.workbook.backend == "google" else "",
         journal=journal,
+        sharing=sharing,
     )

@@ -45,6 +45,7 @@ class WorkbookSettings(_Section):
     key_file: str = ""  # Google: service-account key; blank: GOOGLE_APPLICATION_CREDENTIALS
     delegated_user: str = ""  # Google: optional; the user the service account acts for
     endpoint: str = ""  # Google: blank for Google's; tests point it at a local fake server
+    drive_endpoint: str = ""  # Google Drive (who can open the register); blank: as endpoint
     retries: Annotated[int, Field(ge=0, le=10)] = 5
     lock_timeout_seconds: Annotated[float, Field(gt=0)] = 60.0
 

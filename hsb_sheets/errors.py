@@ -34,3 +34,7 @@ class MailError(HsbError):
     def __init__(self, message: str, *, transient: bool) -> None:
         super().__init__(message)
         self.transient = transient
+
+
+class SharingError(HsbError):
+    """Who can open the register could not be found out (the Drive API refused, a file is unreadable)."""

@@ -262,6 +262,9 @@ class AuditLogTab:
     RESPONSE_ID = RESPONSE_ID
     RULE_IDS = system("Rule IDs", Kind.LIST, technical=True)
     DETAIL = system("Detail", width=60)
+    # The hash chain (domain/audit_chain.py): rows are ordered by Sequence, whatever the tab's sort.
+    SEQUENCE = system("Sequence", Kind.NUMBER, technical=True)
+    HASH = system("Hash", technical=True)
 
 
 def columns_of(tab: type) -> tuple[Column, ...]:

@@ -12,6 +12,7 @@ from hsb_sheets.adapters.journal.base import Journal
 from hsb_sheets.adapters.journal.memory import MemoryJournal
 from hsb_sheets.adapters.lease.base import Lease
 from hsb_sheets.adapters.mail.base import Mailer
+from hsb_sheets.adapters.sharing.base import Sharing
 from hsb_sheets.adapters.workbook.base import Workbook, WriteBatch
 from hsb_sheets.domain.form import FormDefinition
 from hsb_sheets.services.templates import Templates
@@ -34,6 +35,7 @@ class Context:
     pull_responses: Callable[[Context], int] | None = None  # set when intake reads the Forms API
     register_id: str = ""  # the register's identity in event ids: the spreadsheet id on Google, else blank
     journal: Journal = field(default_factory=MemoryJournal)  # local: the SQLite file beside the register
+    sharing: Sharing | None = None  # who can open the register (doctor, the digest); None: not checked
     # Set while a run of several jobs goes on: each job's Job status row, written once as the run ends.
     deferred: WriteBatch | None = None
 

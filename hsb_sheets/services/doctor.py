@@ -19,6 +19,7 @@ from hsb_sheets.bootstrap import build_context
 from hsb_sheets.config import InvalidSettings, Settings, load_settings
 from hsb_sheets.domain.directory import check_directory_header, parse_directory
 from hsb_sheets.domain.tabs import (
+    AUDIT_LOG,
     DIRECTORY,
     FORM_RESPONSES,
     INTERVENTION_KEY,
@@ -38,6 +39,7 @@ from hsb_sheets.services.doctor_google import (
     spreadsheet_settings_check,
     token_check,
 )
+from hsb_sheets.services.doctor_protection import audit_chain_check, key_files_check, sharing_check
 from hsb_sheets.services.headers import check_headers
 from hsb_sheets.services.policy import read_policy
 from hsb_sheets.services.rule_source import rules_from_tab
@@ -134,6 +136,7 @@ def run_doctor(settings_path: Path) -> list[Check]:
         return [Check("Settings", (Problem(str(problem), "Edit hsb-sheets.toml as the message says."),))]
     checks = [Check("Settings", detail=_describe(settings_path, inputs.settings))]
     checks += [token_check(_attempt, *api) for api in google_apis(inputs.settings)]
+    checks.append(_line_check(key_files_check(inputs.settings)))
     checks.append(_credentials(inputs))
     if inputs.ctx is not None:
         linked = responses_check(_attempt, inputs.ctx.workbook)
@@ -143,7 +146,25 @@ def run_doctor(settings_path: Path) -> list[Check]:
     checks.append(_register(inputs))
     for check in REGISTER_CHECKS:
         checks.append(_register_check(check, inputs))
-    return checks + _spreadsheet_settings(inputs)
+    return checks + _spreadsheet_settings(inputs) + _protection(inputs)
+
+
+def _line_check(line: tuple[str, bool, str, str]) -> Check:
+    """A data protection line (name, ok, detail, fix) as a doctor check."""
+    name, ok, detail, fix = line
+    if ok:  # a warning's fix is said with it, though it does not fail the check
+        return Check(name, detail=f"{detail} {fix}".strip())
+    return Check(name, (Problem(detail, fix),))
+
+
+def _protection(inputs: Inputs) -> list[Check]:
+    """Who can open the register, and the Audit log's hash chain (each needs its tab read)."""
+    checks: list[Check] = []
+    if inputs.ctx is not None and SETTINGS in inputs.tables:
+        checks.append(_line_check(sharing_check(inputs.ctx, inputs.tables[SETTINGS])))
+    if AUDIT_LOG in inputs.tables:
+        checks.append(_line_check(audit_chain_check(inputs.tables[AUDIT_LOG])))
+    return checks
 
 
 def _spreadsheet_settings(inputs: Inputs) -> list[Check]:

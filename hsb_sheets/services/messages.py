@@ -260,6 +260,7 @@ def _digest(
     ctx: Context, policy: Policy, key: OutboxKey, entry: Mapping[str, str], lookup: Lookup
 ) -> Email | None:
     from hsb_sheets.services.digest_chart import referrals_chart
+    from hsb_sheets.services.sharing import sharing_notice
 
     area = DigestKey.of(key).area
     t = lookup.tables
@@ -284,6 +285,7 @@ def _digest(
         ("Notifications that failed", digest.failed),
     ]
     context = {
+        "sharing": sharing_notice(ctx, policy),  # first of all: a public or external share, every day
         "held_open": held_open_notice(ctx),  # the first line, when the register has been open for long
         "area": area,
         "day": format_uk(digest.day),

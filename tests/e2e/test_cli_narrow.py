@@ -70,6 +70,7 @@ def test_doctor_lists_every_problem_with_a_local_hint(demo: Path, tmp_path: Path
             row[3].value = "not-an-address"
     del book[OUTBOX]  # a missing tab no longer hides the other problems
     book.save(ws / "register.xlsx")
+    (ws / "register.xlsx").chmod(0o600)  # openpyxl saves it world-readable, itself a doctor finding
     result = invoke("--config", str(ws / "hsb-sheets.toml"), "doctor")
     assert result.exit_code == 1 and "Traceback" not in result.output
     lines = result.output.splitlines()

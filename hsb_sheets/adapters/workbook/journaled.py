@@ -31,6 +31,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from hsb_sheets.adapters.journal.base import Journal, QueuedWrite, SystemRow
+from hsb_sheets.adapters.workbook.audit_chained import stamp
 from hsb_sheets.adapters.workbook.base import (
     Append,
     HeldOpen,
@@ -240,14 +241,15 @@ class JournaledWorkbook:
         with self.session():
             tabs = sorted({u.tab for u in batch.updates if u.tab in self.rules})
             current = self._current(tabs)
-            rows = self._restorer.rows_to_remember(batch, current)
+            stamped = stamp(self.inner, batch)  # Audit log rows as written: the journal keeps their hash
+            rows = self._restorer.rows_to_remember(stamped, current)
             try:
-                self.inner.write(batch)
+                self.inner.write(stamped)
             except RegisterHeldOpen as refused:
                 self._note_held(refused.held)
-                self._recall.queue(batch, self._clock())
+                self._recall.queue(batch, self._clock())  # chained when it is written
             except WorkbookError:  # perhaps a row it updates was lost since the job read it
-                restored, told = self._restorer.resolve(batch, Staged(self.inner), queued=False)
+                restored, told = self._restorer.resolve(stamped, Staged(self.inner), queued=False)
                 if not told:
                     raise
                 self._write_told(restored, told)

@@ -114,11 +114,12 @@ def exchange(first: str | Path, second: str | Path) -> bool:
 
 
 def _copy_ownership(fd: int, target: Path) -> None:
-    """Give the new file the register's mode and owner (a new register: the usual mode under umask)."""
+    """Give the new file the register's mode and owner (a new register: the usual mode under umask,
+    but never readable by every user of the machine: it holds children's personal data)."""
     try:
         status = os.stat(target)
     except FileNotFoundError:
-        os.fchmod(fd, 0o666 & ~_umask())
+        os.fchmod(fd, 0o660 & ~_umask())
         return
     os.fchmod(fd, stat.S_IMODE(status.st_mode))
     if (status.st_uid, status.st_gid) == (os.geteuid(), os.getegid()):

@@ -20,6 +20,7 @@ from datetime import datetime
 from hsb_sheets.adapters.journal.base import SystemRow
 from hsb_sheets.adapters.workbook.base import Append, Key, Table, Update, Workbook, WriteBatch
 from hsb_sheets.adapters.workbook.plan import apply_plan, plan_writes, row_key
+from hsb_sheets.domain.audit_chain import CHAIN_COLUMNS
 from hsb_sheets.domain.register_rows import format_time
 from hsb_sheets.domain.tabs import (
     AUDIT_LOG,
@@ -88,8 +89,9 @@ def _key_value(key_column: Key, values: Mapping[str, str]) -> Key:
 
 
 def content_id(spec: TabSpec, values: Mapping[str, str]) -> str:
-    """A line's identity by content (its tab's columns, in order): for tabs without a key."""
-    text = "\x1f".join(values.get(c, "").strip() for c in spec.header)
+    """A line's identity by content (its tab's columns, in order, but for the Audit log's chain
+    columns, which a queued line only gets when it is written): for tabs without a key."""
+    text = "\x1f".join(values.get(c, "").strip() for c in spec.header if c not in CHAIN_COLUMNS)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 

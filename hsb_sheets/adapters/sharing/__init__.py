@@ -1,0 +1,1 @@
+"""The sharing port: who, besides the service, can open the register."""
