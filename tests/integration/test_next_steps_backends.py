@@ -33,7 +33,7 @@ CENTRE = "HSB-2026-0001|refer_customer_service_centre|routing"
 def red_rule_formula(rules: list[dict[str, object]]) -> str:
     [rule] = rules
     condition = rule["booleanRule"]["condition"]  # type: ignore[index]
-    return str(condition["values"][0]["userEnteredValue"])  # type: ignore[index]
+    return str(condition["values"][0]["userEnteredValue"])
 
 
 def test_google_steps_are_red_when_overdue_keep_done_on_and_a_deleted_one_stays_gone(
