@@ -114,6 +114,7 @@ class StepPlanner:
         }
         self.plan_ = StepsPlan()
         self.ids: set[str] = set()
+        self.teams: set[str] = set()  # cases with a team around the child arranged
 
     def plan(
         self,
@@ -128,6 +129,14 @@ class StepPlanner:
         for case_id, referral in referrals.items():
             self.routing(case_id, referral)
         numbers = _meeting_numbers(meeting_rows)
+        # A team around the child already asked for and not yet held or cancelled is not asked for
+        # again (a run stopped after inviting it, before recording the decision as acted on).
+        self.teams = {
+            m.get(MeetingsTab.CASE_ID, "").strip()
+            for m in meeting_rows
+            if m.get(MeetingsTab.TYPE, "") == TEAM_AROUND_THE_CHILD
+            and m.get(MeetingsTab.STATUS, "").strip() not in (HELD, CANCELLED)
+        }
         for row in meeting_rows:
             case = referrals.get(row.get(MeetingsTab.CASE_ID, "").strip())
             if case is not None and row.get(MeetingsTab.MEETING, "").strip():
@@ -232,7 +241,8 @@ class StepPlanner:
         step = decision_step(decision)
         if step is not None:
             self.add(case_id, area, step, reference, f"decision {decision} at {reference}", day)
-        if step == TEAM_AROUND_THE_CHILD:
+        if step == TEAM_AROUND_THE_CHILD and case_id not in self.teams:
+            self.teams.add(case_id)
             numbers[case_id] = numbers.get(case_id, 0) + 1
             self.plan_.meetings.append(self.team_around_the_child(case_id, numbers[case_id], referral))
         detail = f"{reference}: {decision}" + (" (carried over from Outcome)" if carried else "")

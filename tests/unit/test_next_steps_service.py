@@ -197,6 +197,9 @@ def test_early_help_asks_for_a_team_around_the_child_through_the_meetings_code(
     assert (step["Due"], step["Owner role"]) == ("2026-03-27", "coordinator")
     run_meetings(ctx)
     assert len(meetings(ctx)) == 2
+    edit(ctx, MEETING, Decisions_acted_on="")  # as if a run stopped after inviting, before recording
+    assert run_meetings(ctx).decisions_acted_on == [f"{MEETING}: early_help"]
+    assert len(meetings(ctx)) == 2  # the team around the child already invited is not asked for again
     edit(ctx, f"{CASE}-2", Status="Held")
     run_meetings(ctx)
     assert steps(ctx)[f"{CASE}|team_around_the_child|{MEETING}"]["Status"] == "Done"
