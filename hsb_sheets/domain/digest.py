@@ -9,8 +9,16 @@ from datetime import date, timedelta
 
 from hsb_sheets.domain.dates import DateFormatError, parse_date, parse_timestamp
 from hsb_sheets.domain.meetings import NEEDS_SCHEDULING
+from hsb_sheets.domain.next_steps import DONE
 from hsb_sheets.domain.reminders import COMPLETE, OVERDUE
-from hsb_sheets.domain.tabs import IntakeIssuesTab, InterventionsTab, MeetingsTab, OutboxTab, ReferralsTab
+from hsb_sheets.domain.tabs import (
+    IntakeIssuesTab,
+    InterventionsTab,
+    MeetingsTab,
+    NextStepsTab,
+    OutboxTab,
+    ReferralsTab,
+)
 from hsb_sheets.domain.working_days import WorkingCalendar
 
 ROUTES = ("strategy_discussion", "early_help", "universal", "adult_services")
@@ -32,6 +40,8 @@ class Digest:
     weeks: list[date] = field(default_factory=list)  # Mondays, oldest first
     by_route: dict[str, list[int]] = field(default_factory=dict)  # route -> referrals per week
     since: date | None = None  # "new" means received on or after this day (the last working day)
+    steps_due_this_week: list[str] = field(default_factory=list)  # "<case id> <step>", not done
+    steps_overdue: list[str] = field(default_factory=list)
 
 
 def _day(text: str) -> date | None:
@@ -55,6 +65,7 @@ def build_digest(
     outbox: Iterable[Mapping[str, str]],
     *,
     area_column: str,
+    next_steps: Iterable[Mapping[str, str]] = (),
 ) -> Digest:
     """Collect the area's digest. "New" means received since the previous working day began.
 
@@ -108,4 +119,22 @@ def build_digest(
         if o.get(OutboxTab.STATE) == "failed"
         and (not o.get(OutboxTab.CASE_ID) or o.get(OutboxTab.CASE_ID) in cases_in_area)
     ]
+    _steps(digest, next_steps, monday)
     return digest
+
+
+def _steps(digest: Digest, steps: Iterable[Mapping[str, str]], monday: date) -> None:
+    """The area's next steps not done: due this week (from today), and overdue (due before today)."""
+    for row in steps:
+        if row.get(NextStepsTab.AREA, "").casefold() != digest.area.casefold():
+            continue
+        if row.get(NextStepsTab.STATUS) == DONE or row.get(NextStepsTab.DONE_ON, "").strip():
+            continue
+        due = _day(row.get(NextStepsTab.DUE, ""))
+        shown = f"{row.get(NextStepsTab.CASE_ID, '')} {row.get(NextStepsTab.STEP, '').replace('_', ' ')}"
+        if due is None:
+            continue
+        if due < digest.day:
+            digest.steps_overdue.append(shown)
+        elif due <= monday + timedelta(days=6):
+            digest.steps_due_this_week.append(shown)

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 
 from hsb_sheets.domain.form import FormDefinition
 from hsb_sheets.domain.meetings import STATUSES
+from hsb_sheets.domain.next_steps import OVERDUE as STEP_OVERDUE
 from hsb_sheets.domain.reminders import OVERDUE
 from hsb_sheets.domain.tabs import (
     DIRECTORY,
@@ -19,6 +20,7 @@ from hsb_sheets.domain.tabs import (
     INTAKE_ISSUES,
     INTERVENTIONS,
     MEETINGS,
+    NEXT_STEPS,
     REFERRAL_STATUSES,
     REFERRALS,
     RESOLUTIONS,
@@ -26,6 +28,7 @@ from hsb_sheets.domain.tabs import (
     IntakeIssuesTab,
     InterventionsTab,
     MeetingsTab,
+    NextStepsTab,
     ReferralsTab,
     TabSpec,
 )
@@ -97,6 +100,7 @@ def register_layout(form: FormDefinition, specs: tuple[TabSpec, ...]) -> Layout:
     highlights = (
         Highlight(INTERVENTIONS, InterventionsTab.STATUS, OVERDUE),
         Highlight(MEETINGS, MeetingsTab.STATUS, STATUSES[0]),
+        Highlight(NEXT_STEPS, NextStepsTab.STATUS, STEP_OVERDUE),
     )
     # Form responses 1 belongs to the form itself; every other tab's system columns are protected.
     protected = tuple(spec for spec in specs if spec.system and spec.name != FORM_RESPONSES)
@@ -110,7 +114,6 @@ def _in_shown_order(dropdowns: tuple[Dropdown, ...]) -> tuple[Dropdown, ...]:
         (REFERRALS, ReferralsTab.ROUTE_OVERRIDE),
         (INTAKE_ISSUES, IntakeIssuesTab.RESOLUTION),
         (MEETINGS, MeetingsTab.STATUS),
-        (MEETINGS, MeetingsTab.OUTCOME),
         (INTERVENTIONS, InterventionsTab.INTERVENTION),
         (DIRECTORY, DirectoryTab.AREA),
         (DIRECTORY, DirectoryTab.ROLE),

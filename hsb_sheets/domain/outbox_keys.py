@@ -18,7 +18,8 @@ NEEDS_SCHEDULING = "needs_scheduling"
 REMINDER = "reminder"
 DIGEST = "digest"
 INVITE = "invite"
-KINDS = (ACKNOWLEDGEMENT, INTAKE_ISSUE, NEEDS_SCHEDULING, REMINDER, DIGEST, INVITE)
+STEP_ESCALATION = "step_escalation"
+KINDS = (ACKNOWLEDGEMENT, INTAKE_ISSUE, NEEDS_SCHEDULING, REMINDER, DIGEST, INVITE, STEP_ESCALATION)
 _SEPARATOR = "|"
 
 
@@ -86,8 +87,14 @@ class OutboxKey:
         """An iCalendar invitation email (REQUEST or CANCEL) for one version of an event."""
         return cls(INVITE, (event_id, str(sequence), method))
 
+    @classmethod
+    def step_escalation(cls, case_id: str, step: str, source: str, due: date, send_on: date) -> OutboxKey:
+        """An overdue next step escalated to the area's service managers, for one day of its weekly run."""
+        return cls(STEP_ESCALATION, (case_id, step, source, due.isoformat(), send_on.isoformat()))
+
 
 _SHAPES = {ACKNOWLEDGEMENT: 1, INTAKE_ISSUE: 1, NEEDS_SCHEDULING: 3, REMINDER: 7, DIGEST: 3, INVITE: 3}
+_SHAPES[STEP_ESCALATION] = 5
 
 
 @dataclass(frozen=True)
@@ -134,3 +141,30 @@ class DigestKey:
             return cls(area, date.fromisoformat(day), recipient)
         except ValueError:
             raise OutboxKeyError(f"'{key}' has no readable date") from None
+
+
+@dataclass(frozen=True)
+class StepEscalationKey:
+    """The parts of a next step's escalation key, by name."""
+
+    case_id: str
+    step: str
+    source: str
+    due: date
+    send_on: date
+
+    @property
+    def step_id(self) -> str:
+        """The Next steps row the escalation is about."""
+        return _SEPARATOR.join((self.case_id, self.step, self.source))
+
+    @classmethod
+    def of(cls, key: OutboxKey) -> StepEscalationKey:
+        """Read an escalation key's parts; OutboxKeyError if it is not a well-formed one."""
+        if key.kind != STEP_ESCALATION or len(key.parts) != _SHAPES[STEP_ESCALATION]:
+            raise OutboxKeyError(f"'{key}' is not a next step escalation key")
+        case_id, step, source, due, send_on = key.parts
+        try:
+            return cls(case_id, step, source, date.fromisoformat(due), date.fromisoformat(send_on))
+        except ValueError:
+            raise OutboxKeyError(f"'{key}' has no readable dates") from None

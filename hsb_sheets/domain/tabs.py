@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from hsb_sheets.domain.columns import Column, Kind, Owner, coordinator, shared, system
 from hsb_sheets.domain.decision import OUTPUTS
 from hsb_sheets.domain.form import TIMESTAMP, FormDefinition, FormField
-from hsb_sheets.domain.meetings import OUTCOMES, STATUSES
+from hsb_sheets.domain.meetings import STATUSES
 from hsb_sheets.domain.reminders import INTERVENTION_TYPES
 
 FORM_RESPONSES = "Form responses 1"
@@ -26,6 +26,7 @@ SETTINGS = "Settings"
 OUTBOX = "Outbox"
 AUDIT_LOG = "Audit log"
 JOB_STATUS = "Job status"
+NEXT_STEPS = "Next steps"
 LEASE = "Lease"
 JOB_NAMES = ("intake", "meetings", "reminders", "digest")
 
@@ -118,6 +119,9 @@ class ReferralsTab:
     FLAGS = system("Flags", Kind.LIST)
     RECORDING_SYSTEM = system("Recording system")
     RULES_FIRED = system("Rules fired", Kind.LIST, technical=True)
+    # The next steps the meetings job made from the case's decision: a step row a coordinator deleted
+    # is not made again (DESIGN section 6).
+    STEPS_MADE = system("Next steps made", Kind.LIST, technical=True)
     POSSIBLE_DUPLICATE_OF = system("Possible duplicate of", Kind.LIST)
     STATUS = coordinator("Status", choices=REFERRAL_STATUSES)
     WORKER = coordinator("Worker")
@@ -179,7 +183,9 @@ class MeetingsTab:
     SEQUENCE = system("Sequence", Kind.NUMBER, technical=True)
     LAST_SENT = system("Last sent", Kind.DATE_TIME)
     REASON = system("Reason", width=40)
-    OUTCOME = coordinator("Outcome", choices=OUTCOMES)
+    # Several decisions, comma-separated (a dropdown cannot hold more than one): see domain/next_steps.py.
+    DECISIONS = coordinator("Decisions", Kind.LIST, width=30)
+    DECISIONS_ACTED_ON = system("Decisions acted on", Kind.LIST, technical=True)
 
 
 class InterventionsTab:
@@ -267,6 +273,22 @@ class AuditLogTab:
     HASH = system("Hash", technical=True)
 
 
+class NextStepsTab:
+    """What each case needs next and by when (DESIGN section 6), keyed by case, step and source."""
+
+    STEP_ID = system("Step ID", technical=True)
+    CASE_ID = CASE_ID
+    AREA = system("Area")
+    STEP = system("Step", width=30)
+    FROM = system("From", width=30)
+    OWNER_ROLE = system("Owner role")
+    DUE = system("Due", Kind.DATE)
+    STATUS = system("Status")
+    DONE_ON = coordinator("Done on", Kind.DATE)
+    LAST_ESCALATED = system("Last escalated", Kind.DATE_TIME)
+    NOTES = NOTES
+
+
 def columns_of(tab: type) -> tuple[Column, ...]:
     """A tab class's columns in the order they are declared."""
     return tuple(value for value in vars(tab).values() if isinstance(value, Column))
@@ -282,6 +304,7 @@ OUTBOX_SPEC = TabSpec(OUTBOX, columns_of(OutboxTab), key=OutboxTab.KEY)
 LEASE_SPEC = TabSpec(LEASE, columns_of(LeaseTab))
 JOB_STATUS_SPEC = TabSpec(JOB_STATUS, columns_of(JobStatusTab), key=JobStatusTab.JOB)
 AUDIT_LOG_SPEC = TabSpec(AUDIT_LOG, columns_of(AuditLogTab))
+NEXT_STEPS_SPEC = TabSpec(NEXT_STEPS, columns_of(NextStepsTab), key=NextStepsTab.STEP_ID)
 
 
 def form_responses_spec(form: FormDefinition) -> TabSpec:
@@ -317,6 +340,7 @@ def all_tab_specs(form: FormDefinition, rules_header: tuple[str, ...]) -> tuple[
         INTAKE_ISSUES_SPEC,
         MEETINGS_SPEC,
         INTERVENTIONS_SPEC,
+        NEXT_STEPS_SPEC,
         DIRECTORY_SPEC,
         routing_rules_spec(rules_header),
         SETTINGS_SPEC,

@@ -26,6 +26,7 @@ from hsb_sheets.domain.register_rows import format_time
 from hsb_sheets.domain.tabs import (
     DIRECTORY,
     MEETINGS,
+    NEXT_STEPS,
     OUTBOX,
     REFERRALS,
     SETTINGS,
@@ -50,6 +51,7 @@ from hsb_sheets.services.meetings_plan import (
     Skip,
     Wait,
 )
+from hsb_sheets.services.next_steps import StepPlanner
 from hsb_sheets.services.notifications import SENT, DeliveryReport, deliver_pending, queue_key
 from hsb_sheets.services.policy import read_policy
 
@@ -70,6 +72,8 @@ class MeetingsReport:
     waiting: list[str] = field(default_factory=list)
     invitations: list[str] = field(default_factory=list)  # Outbox keys of invitations the calendar sent
     problems: list[str] = field(default_factory=list)  # rows with a cell the job cannot use
+    steps_created: list[str] = field(default_factory=list)  # Next steps Step IDs
+    decisions_acted_on: list[str] = field(default_factory=list)  # "<meeting>: <decision>"
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     planned: WriteBatch = field(default_factory=WriteBatch)
     dry_run: bool = False
@@ -86,6 +90,8 @@ class MeetingsReport:
             "invitations_sent": len(self.invitations),
             "emails_sent": len(self.delivery.sent),
             "emails_failed": len(self.delivery.failed),
+            "next_steps_created": len(self.steps_created),
+            "decisions_acted_on": len(self.decisions_acted_on),
         }
 
 
@@ -345,14 +351,20 @@ def run_meetings(
     """
     started = time.monotonic()
     with ctx.workbook.session():
-        tables = ctx.workbook.read([REFERRALS, MEETINGS, DIRECTORY, SETTINGS, OUTBOX])
+        tables = ctx.workbook.read([REFERRALS, MEETINGS, DIRECTORY, SETTINGS, OUTBOX, NEXT_STEPS])
         policy = read_policy(tables[SETTINGS])
         planner = Planner(ctx, policy, parse_directory(tables[DIRECTORY].records()))
         referrals = {
             r[ReferralsTab.CASE_ID]: r for r in tables[REFERRALS].records() if r.get(ReferralsTab.CASE_ID)
         }
-        plans = planner.plan(referrals, tables[MEETINGS].records())
+        rows = list(tables[MEETINGS].records())
+        steps = StepPlanner(ctx.form, policy, planner.work, planner.now, JOB).plan(
+            referrals, rows, tables[NEXT_STEPS].records()
+        )
+        plans = planner.plan(referrals, rows, steps.meetings)
         report = MeetingsReport(dry_run=dry_run)
+        report.steps_created, report.decisions_acted_on = steps.created, steps.acted
+        report.problems.extend(steps.problems)
         recorder = _Recorder(planner, {key for key in tables[OUTBOX].column(OutboxTab.KEY) if key}, report)
         if not dry_run:
             for plan in plans:
@@ -362,6 +374,7 @@ def run_meetings(
         answers = execute(ctx.calendar, plans, dry_run)
         for plan, answer in zip(plans, answers, strict=True):
             recorder.record(plan, answer)
+        recorder.batch.extend(steps.batch)
         report.planned = recorder.batch
         if dry_run:
             return report

@@ -201,9 +201,15 @@ class Planner:
         )
 
     def plan(
-        self, referrals: Mapping[str, Mapping[str, str]], meetings: Iterable[Mapping[str, str]]
+        self,
+        referrals: Mapping[str, Mapping[str, str]],
+        meetings: Iterable[Mapping[str, str]],
+        requested: Iterable[Mapping[str, str]] = (),
     ) -> list[RowPlan]:
-        """A step for each case needing its first meeting, then for each row of the Meetings tab."""
+        """A step for each case needing its first meeting, then for each row of the Meetings tab.
+
+        ``requested`` are further new Meetings rows (a team around the child a decision asked for).
+        """
         rows = list(meetings)
         for row in rows:  # every booked meeting makes its attendees busy
             self.book_row(row)
@@ -213,6 +219,8 @@ class Planner:
             if referral.get(ReferralsTab.MEETING) and case_id not in have:
                 new = self.new_row(case_id, referral)
                 plans.append(RowPlan(new, self.step(new, referrals), new=True))
+        for asked in requested:
+            plans.append(RowPlan(asked, self.step(asked, referrals), new=True))
         references = Counter(row.get(MeetingsTab.MEETING, "").strip() for row in rows)
         for row in rows:
             reference = row.get(MeetingsTab.MEETING, "").strip()
@@ -314,9 +322,7 @@ def _start(
     if agreed is not None:
         return agreed
     policy = planner.policy
-    window = (
-        policy.strategy_window if row[MeetingsTab.TYPE] == "strategy_discussion" else policy.planning_window
-    )
+    window = policy.window(row[MeetingsTab.TYPE])
     requested = planner.local_time(row.get(MeetingsTab.REQUESTED, "")) or planner.now
     earliest = max(planner.now + timedelta(hours=policy.lead_hours), requested)
     latest_end = planner.work.window_end(requested, window)

@@ -21,9 +21,11 @@ from hsb_sheets.domain.outbox_keys import (
     DIGEST,
     INTAKE_ISSUE,
     REMINDER,
+    STEP_ESCALATION,
     DigestKey,
     OutboxKey,
     ReminderKey,
+    StepEscalationKey,
 )
 from hsb_sheets.domain.outbox_keys import NEEDS_SCHEDULING as NEEDS_SCHEDULING_KIND
 from hsb_sheets.domain.tabs import (
@@ -35,6 +37,7 @@ from hsb_sheets.domain.tabs import (
     JOB_STATUS,
     MEETING,
     MEETINGS,
+    NEXT_STEPS,
     OUTBOX,
     REFERRALS,
     RESPONSE_ID,
@@ -42,6 +45,7 @@ from hsb_sheets.domain.tabs import (
     IntakeIssuesTab,
     InterventionsTab,
     MeetingsTab,
+    NextStepsTab,
     OutboxTab,
     ReferralsTab,
 )
@@ -51,7 +55,7 @@ from hsb_sheets.services.meetings_cells import INVITATION
 from hsb_sheets.services.policy import Policy
 from hsb_sheets.services.status import held_open_notice
 
-READS = (REFERRALS, INTAKE_ISSUES, MEETINGS, DIRECTORY, INTERVENTIONS, OUTBOX, JOB_STATUS)
+READS = (REFERRALS, INTAKE_ISSUES, MEETINGS, DIRECTORY, INTERVENTIONS, OUTBOX, JOB_STATUS, NEXT_STEPS)
 
 
 @dataclass(frozen=True)
@@ -274,6 +278,7 @@ def _digest(
         t[INTERVENTIONS].records(),
         t[OUTBOX].records(),
         area_column=ctx.form.field("child_area").column,
+        next_steps=t[NEXT_STEPS].records(),
     )
     since = day_named(digest.since or digest.day)
     sections = [
@@ -283,6 +288,8 @@ def _digest(
         ("End summaries due this week", digest.due_this_week),
         ("End summaries overdue", digest.overdue),
         ("Notifications that failed", digest.failed),
+        ("Next steps due this week", digest.steps_due_this_week),
+        ("Next steps overdue", digest.steps_overdue),
     ]
     context = {
         "sharing": sharing_notice(ctx, policy),  # first of all: a public or external share, every day
@@ -296,6 +303,8 @@ def _digest(
         "due_this_week": digest.due_this_week,
         "overdue": digest.overdue,
         "failed": digest.failed,
+        "steps_due_this_week": digest.steps_due_this_week,
+        "steps_overdue": digest.steps_overdue,
         "sections": sections,
         "register_link": policy.register_link,
         "service_name": policy.service_name,
@@ -313,10 +322,39 @@ def _digest(
     )
 
 
+def _step_escalation(
+    ctx: Context, policy: Policy, key: OutboxKey, entry: Mapping[str, str], lookup: Lookup
+) -> Email | None:
+    """An overdue next step, told to the area's service managers: the case id and the step, nothing more."""
+    escalation = StepEscalationKey.of(key)
+    addresses = _addresses(entry)
+    if not addresses:
+        return None
+    step = _index(lookup.tables[NEXT_STEPS], NextStepsTab.STEP_ID).get(escalation.step_id, {})
+    context = {
+        "case_id": escalation.case_id,
+        "step": escalation.step.replace("_", " "),
+        "due": format_uk(escalation.due),
+        "owner_role": (step.get(NextStepsTab.OWNER_ROLE, "") or "coordinator").replace("_", " "),
+        "register_link": policy.register_link,
+        "service_name": policy.service_name,
+        "contact_line": policy.contact_line,
+    }
+    return Email(
+        key=str(key),
+        sender=ctx.sender,
+        to=addresses,
+        subject=ctx.templates.render("email/step_escalation.subject.j2", **context).strip(),
+        text=ctx.templates.render("email/step_escalation.txt.j2", **context),
+        html=ctx.templates.render("email/step_escalation.html.j2", **context),
+    )
+
+
 BUILDERS: dict[str, Builder] = {
     ACKNOWLEDGEMENT: _acknowledgement,
     INTAKE_ISSUE: _intake_issue,
     NEEDS_SCHEDULING_KIND: _needs_scheduling,
     REMINDER: _reminder,
     DIGEST: _digest,
+    STEP_ESCALATION: _step_escalation,
 }

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import time
 
 from hsb_sheets.adapters.workbook.base import Append, Table
 from hsb_sheets.domain.dates import LOCALES
+from hsb_sheets.domain.next_steps import RULES as STEP_RULES
+from hsb_sheets.domain.next_steps import step_settings
 from hsb_sheets.domain.tabs import SETTINGS, SettingsTab
 from hsb_sheets.errors import ConfigError
 
@@ -24,6 +27,7 @@ LEAD_TIME = "Lead time (hours)"
 SECURE_DOMAINS = "Secure domains"
 REGISTER_ID = "Register ID"
 CONTACT_LINE = "Contact line"
+TEAM_WINDOW = "Team around the child within (working days)"
 
 # Setting -> (default value, note shown to coordinators)
 DEFAULTS: dict[str, tuple[str, str]] = {
@@ -57,6 +61,8 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "Who to contact, shown at the end of every email (a placeholder: put your own). Blank: no line.",
     ),
 }
+DEFAULTS[TEAM_WINDOW] = ("10", "A team around the child meeting is proposed within this many working days.")
+DEFAULTS.update(step_settings())  # each next step's due date (DESIGN section 6)
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
 
@@ -76,11 +82,23 @@ class Policy:
     secure_domains: tuple[str, ...] = ()
     register_id: str = ""
     contact_line: str = ""  # blank: emails end without one
+    team_window: int = 10
+    step_days: Mapping[str, int] = field(default_factory=lambda: _default_step_days())
+
+    def window(self, meeting_type: str) -> int:
+        """The working days a meeting of this type is proposed within."""
+        if meeting_type == "strategy_discussion":
+            return self.strategy_window
+        return self.team_window if meeting_type == "team_around_the_child" else self.planning_window
 
     def is_secure(self, address: str) -> bool:
         """Whether an address is in a domain trusted with personal details (or a subdomain of one)."""
         domain = address.rpartition("@")[2].strip().casefold()
         return any(domain == d or domain.endswith("." + d) for d in self.secure_domains)
+
+
+def _default_step_days() -> dict[str, int]:
+    return {rule.step: rule.days for rule in STEP_RULES.values()}
 
 
 def _clock(name: str, text: str) -> time:
@@ -132,6 +150,8 @@ def read_policy(table: Table) -> Policy:
         secure_domains=_domains(values[SECURE_DOMAINS]),
         register_id=values[REGISTER_ID],
         contact_line=_contact_line(table, values[CONTACT_LINE]),
+        team_window=_whole(TEAM_WINDOW, get(TEAM_WINDOW), 1, 60),
+        step_days={r.step: _whole(r.setting, get(r.setting), 0, 250) for r in STEP_RULES.values()},
     )
 
 

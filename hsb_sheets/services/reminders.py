@@ -43,6 +43,8 @@ from hsb_sheets.domain.tabs import (
     DIRECTORY,
     INTERVENTION_KEY,
     INTERVENTIONS,
+    MEETINGS,
+    NEXT_STEPS,
     OUTBOX,
     REFERRALS,
     SETTINGS,
@@ -55,6 +57,7 @@ from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.notifications import DeliveryReport, deliver_pending, queue_key
 from hsb_sheets.services.policy import Policy, read_policy
+from hsb_sheets.services.step_escalations import plan_escalations
 
 JOB = "reminders"
 OPEN_ENDED = f"{OPEN} (no end date yet)"  # Status of an intervention whose End date is 31/12/9999 or the like
@@ -136,7 +139,9 @@ def run_reminders(
     """Update due dates and statuses, queue today's reminders, write once, then send."""
     started = time.monotonic()
     with ctx.workbook.session():
-        tables = ctx.workbook.read([INTERVENTIONS, REFERRALS, DIRECTORY, SETTINGS, OUTBOX])
+        tables = ctx.workbook.read(
+            [INTERVENTIONS, REFERRALS, DIRECTORY, SETTINGS, OUTBOX, NEXT_STEPS, MEETINGS]
+        )
         policy = read_policy(tables[SETTINGS])
         directory = parse_directory(tables[DIRECTORY].records())
         run = _Run(ctx, policy, directory, tables[OUTBOX].column(OutboxTab.KEY), dry_run)
@@ -162,7 +167,20 @@ def run_reminders(
             changed = {k: v for k, v in values.items() if record.get(k, "") != v}
             if changed:
                 run.batch.updates.append(Update(INTERVENTIONS, INTERVENTION_KEY, key, changed))
+        escalations = plan_escalations(
+            tables[NEXT_STEPS].records(),
+            tables[MEETINGS].records(),
+            directory,
+            run.work,
+            run.now,
+            run.queued,
+            locale=policy.date_locale,
+            job=JOB,
+        )
+        run.batch.extend(escalations.batch)
         report = run.report
+        report.queued.extend(escalations.queued)
+        report.problems.extend(escalations.problems)
         report.planned = run.batch
         if dry_run:
             return report

@@ -193,10 +193,10 @@ def test_held_meetings_are_left_alone(ctx: Context) -> None:
     refer(ctx, traffic_light="Red")
     run_meetings(ctx)
     meeting = meetings(ctx)[0]["Meeting"]
-    edit(ctx, meeting, Status="Held", Outcome="Child protection", Agreed_start="20/03/2026 10:00")
+    edit(ctx, meeting, Status="Held", Decisions="Child protection", Agreed_start="20/03/2026 10:00")
     run_meetings(ctx)
     row = meetings(ctx)[0]
-    assert (row["Status"], row["Outcome"]) == ("Held", "Child protection")
+    assert (row["Status"], row["Decisions"]) == ("Held", "Child protection")
     assert len(calendar(ctx).sent) == 1
 
 
@@ -358,6 +358,8 @@ def test_counts_include_the_invitations_the_calendar_mailed(ctx: Context, tmp_pa
         "invitations_sent": 2,
         "emails_sent": 0,
         "emails_failed": 0,
+        "next_steps_created": 7,
+        "decisions_acted_on": 0,
     }
     assert "invitations_sent=2 emails_sent=0" in job_status(ctx)
 

@@ -169,6 +169,10 @@ REQUIRED: dict[str, dict[str, tuple[str, ...]]] = {
         "",
         "",
     ),
+    "step_escalation": needs(
+        (CASE, "Overdue next step"),
+        (CASE, "11/03/2026", "refer customer service centre", "coordinator", LINK),
+    ),
     **{
         f"reminder:{kind}": needs((CASE, subject), (CASE, "20/03/2026", wording, "CAPITA", LINK))
         for kind, (subject, wording) in REMINDER_KINDS.items()
@@ -263,6 +267,12 @@ def outbox_row(message: str, recipients: tuple[str, ...]) -> dict[str, str]:
                 CASE,
             ),
             "digest": (OutboxKey.digest(AREA, date(2026, 3, 11), "coordinator.pboro@example.gov.uk"), ""),
+            "step_escalation": (
+                OutboxKey.step_escalation(
+                    CASE, "refer_customer_service_centre", "routing", date(2026, 3, 11), DAY
+                ),
+                CASE,
+            ),
             "digest:quiet": (
                 OutboxKey.digest("Cambridgeshire", date(2026, 3, 13), "coordinator.cambs@example.gov.uk"),
                 "",

@@ -23,6 +23,8 @@ DECLARATIONS = {"domain/tabs.py", "domain/columns.py"}
 BEING_CONVERTED: set[str] = set()
 BEING_CONVERTED_FOLDERS: tuple[str, ...] = ()
 CALLS = {"Update", "Append", "index", "column"}
+# An email's RFC 5322 headers that happen to share a column's name (Next steps' "From").
+EMAIL_HEADERS = {"adapters/mail/base.py": frozenset({"From"})}
 
 
 def declared_headers() -> frozenset[str]:
@@ -84,6 +86,7 @@ def test_no_module_names_a_column_by_a_literal() -> None:
         f"hsb_sheets/{path.relative_to(PACKAGE).as_posix()}:{line}: '{header}'"
         for path in _checked_files()
         for line, header in column_literals(path.read_text(encoding="utf-8"), headers)
+        if header not in EMAIL_HEADERS.get(path.relative_to(PACKAGE).as_posix(), frozenset())
     ]
     assert offences == [], "use the constants of hsb_sheets/domain/tabs.py:\n" + "\n".join(offences)
 

@@ -41,6 +41,10 @@ EARLIER_TEXT = [
         "digest|Cambridgeshire|2026-03-12|coordinator.cambs@example.gov.uk",
     ),
     (OutboxKey.invite("hsb4n2b5gs3dn0", 2, "CANCEL"), "invite|hsb4n2b5gs3dn0|2|CANCEL"),
+    (
+        OutboxKey.step_escalation("HSB-2026-0042", "safeguard_child", "routing", date(2026, 3, 11), DAY),
+        "step_escalation|HSB-2026-0042|safeguard_child|routing|2026-03-11|2026-03-12",
+    ),
 ]
 
 
