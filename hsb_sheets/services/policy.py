@@ -23,6 +23,9 @@ MEETING_LENGTH = "Meeting length (minutes)"
 LEAD_TIME = "Lead time (hours)"
 SECURE_DOMAINS = "Secure domains"
 REGISTER_ID = "Register ID"
+KEEP_UNTIL_AGE = "Keep a closed case until the child is (years old)"
+KEEP_AFTER_CLOSING = "Keep a closed case after it closed (years)"
+RETENTION_REVIEW_DAYS = "Retention review within (days)"
 
 # Setting -> (default value, note shown to coordinators)
 DEFAULTS: dict[str, tuple[str, str]] = {
@@ -50,6 +53,22 @@ DEFAULTS: dict[str, tuple[str, str]] = {
         "",  # setup writes a new random one for each register (see missing_settings)
         "Identifies this register in calendar event ids, so a trial register never clashes with this "
         "one. Set by setup: do not change it. (A Google register uses its spreadsheet id instead.)",
+    ),
+    KEEP_UNTIL_AGE: (
+        "25",
+        "A placeholder the service must review and set as its own retention schedule says. A closed case "
+        "is kept until the child reaches this age or for the years after closing below, whichever is "
+        "later; then the retention job lists it on the Retention review tab.",
+    ),
+    KEEP_AFTER_CLOSING: (
+        "6",
+        "A placeholder the service must review (published schedules differ, for example for child in "
+        "need and looked-after children's records).",
+    ),
+    RETENTION_REVIEW_DAYS: (
+        "30",
+        "A case listed on the Retention review tab is due for a coordinator's review within this many "
+        "days. Nothing is erased until a coordinator fills in Confirmed by and Confirmed on.",
     ),
 }
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
