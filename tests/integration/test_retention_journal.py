@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hsb_sheets.adapters.workbook.base import Update, WriteBatch
+from hsb_sheets.adapters.journal.base import Submission
+from hsb_sheets.adapters.journal.sqlite import SqliteJournal
+from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
 from hsb_sheets.domain.tabs import FORM_RESPONSES, REFERRALS, RETENTION_REVIEW, RetentionReviewTab
 from hsb_sheets.services.intake import run_intake
 from hsb_sheets.services.retention import run_retention
@@ -56,3 +59,17 @@ def test_erased_data_is_gone_from_the_journal_and_a_stale_save_does_not_restore_
     for name in (REFERRALS, FORM_RESPONSES):
         assert not any("Child1" in cell for row in seen[name].rows for cell in row), name
     assert b"Child1" not in journal_bytes(workspace)
+
+
+def test_erasing_compacts_a_journal_that_kept_removed_data_in_free_pages(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "journal.sqlite")
+    header = ("Timestamp", "Child's first name")
+    journal.add_submission(Submission("S1", NOW, header, ("2026-03-12 10:00:00.000000", "Child7")))
+    journal.queue_write(WriteBatch(appends=[Append(REFERRALS, {"Child first name": "Child8"})]), NOW)
+    with sqlite3.connect(tmp_path / "journal.sqlite") as raw:  # as an older version removed things
+        raw.execute("PRAGMA secure_delete = OFF")
+        raw.execute("DELETE FROM queued_writes")
+    assert b"Child8" in journal_bytes(tmp_path)
+    journal.erase_submission("S1", ("2026-03-12 10:00:00.000000", ""))
+    assert b"Child7" not in journal_bytes(tmp_path) and b"Child8" not in journal_bytes(tmp_path)
+    assert journal.submissions()[0].row == ("2026-03-12 10:00:00.000000", "")
