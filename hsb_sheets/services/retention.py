@@ -12,6 +12,7 @@ can be restored. A dry run plans all of it and writes nothing.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -26,12 +27,14 @@ from hsb_sheets.domain.tabs import (
     CASE_ID,
     FORM_RESPONSES,
     INTERVENTIONS,
+    JOB_STATUS,
     MEETINGS,
     REFERRALS,
     RETENTION_REVIEW,
     SETTINGS,
     AuditLogTab,
     InterventionsTab,
+    JobStatusTab,
     MeetingsTab,
     ReferralsTab,
     RetentionReviewTab,
@@ -79,10 +82,12 @@ def run_retention(ctx: Context, *, dry_run: bool = False) -> RetentionReport:
     A case erased before whose personal data is back (a stale copy of the register saved over it, a
     restored version of the sheet) is erased again, and audited as such, without a new confirmation.
     """
+    started = time.monotonic()
     report = RetentionReport(dry_run=dry_run)
     specs = all_tab_specs(ctx.form, tuple(ctx.routing_seed[0]))
     with ctx.workbook.session():
         names = [REFERRALS, MEETINGS, INTERVENTIONS, SETTINGS, RETENTION_REVIEW, AUDIT_LOG, FORM_RESPONSES]
+        names.append(JOB_STATUS)
         tables = ctx.workbook.read(list(dict.fromkeys([*names, *(s.name for s in erasable_specs(specs))])))
         seen = _Seen(ctx, tables, specs, report)
         batch = WriteBatch()
@@ -96,9 +101,27 @@ def run_retention(ctx: Context, *, dry_run: bool = False) -> RetentionReport:
         for case_id in sorted(seen.erased):
             batch.extend(_erase_again(ctx, seen, case_id))
         report.planned = batch
-        if not dry_run and batch:
+        if not dry_run:
             _write(ctx, report, batch)
+            _record_run(ctx, report, tables[JOB_STATUS], started)
     return report
+
+
+def _record_run(ctx: Context, report: RetentionReport, status: Table, started: float) -> None:
+    """The job's row on the Job status tab: now, or with the run's last write (``ctx.deferred``)."""
+    values: dict[str, str] = {
+        JobStatusTab.LAST_RUN: format_time(ctx.now()),
+        JobStatusTab.OUTCOME: "ok",
+        JobStatusTab.DURATION: f"{time.monotonic() - started:.1f}",
+        JobStatusTab.COUNTS: " ".join(f"{k}={v}" for k, v in report.counts().items()),
+    }
+    batch = WriteBatch() if ctx.deferred is None else ctx.deferred
+    if JOB in (name.strip() for name in status.column(JobStatusTab.JOB)):
+        batch.updates.append(Update(JOB_STATUS, JobStatusTab.JOB, JOB, values))
+    else:
+        batch.appends.append(Append(JOB_STATUS, {JobStatusTab.JOB: JOB, **values}))
+    if ctx.deferred is None:
+        ctx.workbook.write(batch)
 
 
 class _Seen:
@@ -179,7 +202,8 @@ def _write(ctx: Context, report: RetentionReport, batch: WriteBatch) -> None:
     for erasure in report.erased:
         for submission in erasure.submissions:
             ctx.journal.erase_submission(submission.id, submission.row)
-    ctx.workbook.write(batch)
+    if batch:
+        ctx.workbook.write(batch)
     if report.erased:
         ctx.journal.compact()
 

@@ -11,11 +11,13 @@ from hsb_sheets.domain.tabs import (
     AUDIT_LOG,
     FORM_RESPONSES,
     INTERVENTIONS,
+    JOB_STATUS,
     MEETINGS,
     OUTBOX,
     REFERRALS,
     RETENTION_REVIEW,
     AuditLogTab,
+    JobStatusTab,
     OutboxTab,
     ReferralsTab,
     RetentionReviewTab,
@@ -162,6 +164,9 @@ def test_rerunning_after_erasure_changes_nothing_and_intake_does_not_take_the_ro
     assert {t: tab(ctx, t).rows for t in snapshot} == snapshot
     intake = run_intake(ctx)
     assert intake.registered == [] and intake.issues == 0
+    status = only(ctx, JOB_STATUS, JobStatusTab.JOB, "retention")
+    assert status[JobStatusTab.OUTCOME] == "ok"
+    assert status[JobStatusTab.COUNTS] == "listed=0 erased=0 awaiting_confirmation=0 problems=0"
 
 
 def test_a_dry_run_shows_what_would_go_and_writes_nothing(ctx: Context, clock: FixedClock) -> None:
