@@ -127,8 +127,9 @@ class ScheduleSettings(_Section):
     meetings: str = "*/15 * * * mon-fri"
     reminders: str = "0 8 * * *"
     digest: str = "30 8 * * mon-fri"
+    retention: str = "0 7 * * mon"  # weekly
 
-    @field_validator("intake", "meetings", "reminders", "digest")
+    @field_validator("intake", "meetings", "reminders", "digest", "retention")
     @classmethod
     def _cron(cls, value: str) -> str:
         from apscheduler.triggers.cron import CronTrigger
@@ -323,6 +324,7 @@ intake = "*/5 * * * *"
 meetings = "*/15 * * * mon-fri"
 reminders = "0 8 * * *"
 digest = "30 8 * * mon-fri"
+retention = "0 7 * * mon"         # weekly; erases only what a coordinator confirmed
 
 [service]
 timezone = "Europe/London"

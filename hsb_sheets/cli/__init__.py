@@ -47,7 +47,7 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from hsb_sheets.cli import doctor, form, jobs, rules, triage, workspace
+    from hsb_sheets.cli import doctor, export, form, jobs, rules, triage, workspace
 
     cli.add_command(workspace.init)
     cli.add_command(workspace.setup)
@@ -59,6 +59,7 @@ def _register_commands() -> None:
     cli.add_command(rules.rules)
     cli.add_command(doctor.doctor)
     cli.add_command(form.form)
+    cli.add_command(export.export)
 
 
 _register_commands()

@@ -20,6 +20,7 @@ from hsb_sheets.services.intake import IntakeReport
 from hsb_sheets.services.meetings import MeetingsReport
 from hsb_sheets.services.notifications import DeliveryReport
 from hsb_sheets.services.reminders import RemindersReport
+from hsb_sheets.services.retention import RetentionReport
 from hsb_sheets.services.runner import JobOutcome
 
 Counts = Mapping[str, int]
@@ -134,9 +135,27 @@ def print_digest(report: DigestReport, counts: Counts) -> None:
         print_delivery(counts, report.delivery)
 
 
+def print_retention(report: RetentionReport, counts: Counts) -> None:
+    """One summary of a retention run: case ids, and for each erasure the columns and rows it clears."""
+    listed, erased = ("would list", "would erase") if report.dry_run else ("listed", "erased")
+    console.print(
+        f"retention: {listed} {counts['listed']} case(s) for review, {erased} {counts['erased']}; "
+        f"{counts['awaiting_confirmation']} await a coordinator's confirmation."
+    )
+    for case_id in report.listed:
+        console.print(f"  {listed}: {case_id}")
+    for erasure in report.erased:
+        console.print(f"  {erased} {erasure.case_id}: {erasure.describe()}")
+    for problem in report.problems:
+        console.print(f"  [yellow]check[/yellow] {problem}")
+    if report.dry_run:
+        print_planned(report.planned)
+
+
 PRINTERS: dict[str, Callable[[Any, Counts], None]] = {
     "intake": print_intake,
     "meetings": print_meetings,
     "reminders": print_reminders,
     "digest": print_digest,
+    "retention": print_retention,
 }

@@ -33,7 +33,9 @@ class Column(str):
     """A column's header text, with its owner, kind, dropdown choices and display hints.
 
     ``width`` is a display hint in characters (0: size to content); ``technical`` columns (keys,
-    traces, sequences) are the ones people rarely need, shown last.
+    traces, sequences) are the ones people rarely need, shown last. A ``personal`` column holds
+    personal data (a name, a date of birth, an address, a description, free text): retention clears it
+    when a case is erased, and a subject access export gathers it.
     """
 
     owner: Owner
@@ -41,6 +43,7 @@ class Column(str):
     choices: tuple[str, ...]
     width: int
     technical: bool
+    personal: bool
 
     def __new__(
         cls,
@@ -51,6 +54,7 @@ class Column(str):
         choices: tuple[str, ...] = (),
         width: int = 0,
         technical: bool = False,
+        personal: bool = False,
     ) -> Column:
         """Declare a column; ``choices`` make it a dropdown."""
         column = super().__new__(cls, name)
@@ -59,6 +63,7 @@ class Column(str):
         column.choices = choices
         column.width = width
         column.technical = technical
+        column.personal = personal
         return column
 
     def __getnewargs__(self) -> tuple[str]:
@@ -76,18 +81,32 @@ class Column(str):
         return self.owner is Owner.SYSTEM
 
 
-def system(name: str, kind: Kind = Kind.TEXT, *, width: int = 0, technical: bool = False) -> Column:
+def system(
+    name: str, kind: Kind = Kind.TEXT, *, width: int = 0, technical: bool = False, personal: bool = False
+) -> Column:
     """A column only jobs write."""
-    return Column(name, kind, width=width, technical=technical)
+    return Column(name, kind, width=width, technical=technical, personal=personal)
 
 
 def coordinator(
-    name: str, kind: Kind = Kind.TEXT, *, choices: tuple[str, ...] = (), width: int = 0
+    name: str,
+    kind: Kind = Kind.TEXT,
+    *,
+    choices: tuple[str, ...] = (),
+    width: int = 0,
+    personal: bool = False,
 ) -> Column:
     """A column coordinators type in; jobs never overwrite it."""
-    return Column(name, kind, owner=Owner.COORDINATOR, choices=choices, width=width)
+    return Column(name, kind, owner=Owner.COORDINATOR, choices=choices, width=width, personal=personal)
 
 
-def shared(name: str, kind: Kind = Kind.TEXT, *, choices: tuple[str, ...] = (), width: int = 0) -> Column:
+def shared(
+    name: str,
+    kind: Kind = Kind.TEXT,
+    *,
+    choices: tuple[str, ...] = (),
+    width: int = 0,
+    personal: bool = False,
+) -> Column:
     """A column jobs set and coordinators may change."""
-    return Column(name, kind, owner=Owner.SHARED, choices=choices, width=width)
+    return Column(name, kind, owner=Owner.SHARED, choices=choices, width=width, personal=personal)

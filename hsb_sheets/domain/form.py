@@ -77,6 +77,11 @@ class FormField:
     error: str = ""  # the instruction when unanswered, as GOV.UK words it ("Enter your name")
     subject: str = ""  # how other instructions name the answer ("The child's date of birth")
     autocomplete: str = ""  # the web form's HTML autocomplete token ("name", "email", "tel", "off")
+    # Personal data (retention clears it, an export gathers it): `personal:` in the YAML, else free
+    # text, emails and a date of birth. `third_party:` answers are about someone other than the child
+    # (the referrer, other professionals): an export marks them for redaction.
+    personal: bool = False
+    third_party: bool = False
 
     @property
     def instruction(self) -> str:
@@ -180,7 +185,25 @@ def _parse_field(raw: Any, position: int) -> FormField:
         error=" ".join(str(raw.get("error") or "").split()),
         subject=" ".join(str(raw.get("subject") or "").split()),
         autocomplete=_autocomplete(field_id, raw.get("autocomplete")),
+        personal=_flag(raw, "personal", _personal_by_default(kind, raw.get("rules") or ())),
+        third_party=_flag(raw, "third_party", field_id.startswith(THIRD_PARTY_PREFIXES)),
     )
+
+
+THIRD_PARTY_PREFIXES = ("referrer_", "lead_professional")
+
+
+def _personal_by_default(kind: str, rules: Any) -> bool:
+    """Free text, emails and dates of birth hold personal data; choices and other dates do not."""
+    is_birth_date = any(isinstance(r, Mapping) and "age_under" in r for r in rules)
+    return kind in ("text", "email", "paragraph") or (kind == "date" and is_birth_date)
+
+
+def _flag(raw: Mapping[str, Any], name: str, default: bool) -> bool:
+    value = raw.get(name, default)
+    if not isinstance(value, bool):
+        raise FormDefinitionError(f"Field '{raw.get('id')}': {name} must be true or false.")
+    return value
 
 
 def _autocomplete(field_id: str, raw: Any) -> str:

@@ -28,7 +28,8 @@ AUDIT_LOG = "Audit log"
 JOB_STATUS = "Job status"
 NEXT_STEPS = "Next steps"
 LEASE = "Lease"
-JOB_NAMES = ("intake", "meetings", "reminders", "digest")
+JOB_NAMES = ("intake", "meetings", "reminders", "digest", "retention")
+RETENTION_REVIEW = "Retention review"
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class TabSpec:
 CASE_ID = system("Case ID", width=14)
 RESPONSE_ID = system("Response ID", technical=True)
 RECEIVED = system("Received", Kind.DATE_TIME)
-NOTES = coordinator("Notes", width=40)
+NOTES = coordinator("Notes", width=40, personal=True)  # free text: may name anyone
 
 # The Directory's roles (its Role dropdown); declared here so that domain/directory.py can read the
 # Directory by these columns without an import cycle.
@@ -124,7 +125,7 @@ class ReferralsTab:
     STEPS_MADE = system("Next steps made", Kind.LIST, technical=True)
     POSSIBLE_DUPLICATE_OF = system("Possible duplicate of", Kind.LIST)
     STATUS = coordinator("Status", choices=REFERRAL_STATUSES)
-    WORKER = coordinator("Worker")
+    WORKER = coordinator("Worker", personal=True)
     ROUTE_OVERRIDE = coordinator("Route override", choices=OUTPUTS["route"][1])
     NOTES = NOTES
 
@@ -157,7 +158,7 @@ class IntakeIssuesTab:
     RESPONSE_ID = RESPONSE_ID
     FORM_ROW = system("Form row", Kind.NUMBER)
     RECEIVED = RECEIVED
-    REASONS = system("Reasons", width=60)
+    REASONS = system("Reasons", width=60, personal=True)  # may quote an answer
     REFERRER_TOLD = system("Referrer told")
     RESOLUTION = coordinator("Resolution", choices=RESOLUTIONS)
     NOTES = NOTES
@@ -177,8 +178,8 @@ class MeetingsTab:
     AGREED_START = coordinator("Agreed start", Kind.DATE_TIME)
     EVENT_START = system("Event start", Kind.DATE_TIME)
     DURATION = system("Duration", Kind.NUMBER)
-    INVITEES = system("Invitees", Kind.LIST)
-    ATTENDEES = system("Attendees", Kind.LIST)
+    INVITEES = system("Invitees", Kind.LIST, personal=True)
+    ATTENDEES = system("Attendees", Kind.LIST, personal=True)
     EVENT_ID = system("Event ID", technical=True)
     SEQUENCE = system("Sequence", Kind.NUMBER, technical=True)
     LAST_SENT = system("Last sent", Kind.DATE_TIME)
@@ -193,7 +194,7 @@ class InterventionsTab:
 
     CASE_ID = coordinator("Case ID", width=14)
     INTERVENTION = coordinator("Intervention", choices=INTERVENTION_TYPES)
-    WORKER_EMAIL = coordinator("Worker email")
+    WORKER_EMAIL = coordinator("Worker email", personal=True)
     START_DATE = coordinator("Start date", Kind.DATE)
     END_DATE = coordinator("End date", Kind.DATE)
     SESSIONS_AGREED = coordinator("Sessions agreed", Kind.NUMBER)
@@ -212,8 +213,8 @@ class DirectoryTab:
 
     AREA = coordinator("Area")
     ROLE = coordinator("Role", choices=ROLES)
-    NAME = coordinator("Name")
-    EMAIL = coordinator("Email")
+    NAME = coordinator("Name", personal=True)
+    EMAIL = coordinator("Email", personal=True)
     SECURE = coordinator("Secure", choices=("Yes", "No"))
 
 
@@ -222,7 +223,7 @@ class SettingsTab:
 
     SETTING = coordinator("Setting")
     VALUE = coordinator("Value")
-    NOTES = NOTES
+    NOTES = coordinator("Notes", width=40)
 
 
 class OutboxTab:
@@ -232,12 +233,12 @@ class OutboxTab:
     CASE_ID = CASE_ID
     KIND = system("Kind")
     RECIPIENT_ROLE = system("Recipient role")
-    RECIPIENT = system("Recipient")
+    RECIPIENT = system("Recipient", personal=True)
     STATE = system("State")
     CREATED_AT = system("Created at", Kind.DATE_TIME)
     SENT_AT = system("Sent at", Kind.DATE_TIME)
     MESSAGE_ID = system("Message ID", technical=True)
-    ERROR = system("Error")
+    ERROR = system("Error", personal=True)  # a mail server's words may quote the address
 
 
 class LeaseTab:
@@ -289,6 +290,18 @@ class NextStepsTab:
     NOTES = NOTES
 
 
+class RetentionReviewTab:
+    """Cases past the retention rule, listed for coordinators; erased only once one confirms."""
+
+    CASE_ID = CASE_ID
+    LISTED_ON = system("Listed on", Kind.DATE)
+    WHY = system("Why", width=60)
+    REVIEW_BY = system("Review by", Kind.DATE)
+    CONFIRMED_BY = coordinator("Confirmed by")
+    CONFIRMED_ON = coordinator("Confirmed on", Kind.DATE)
+    ERASED_ON = system("Erased on", Kind.DATE_TIME)
+
+
 def columns_of(tab: type) -> tuple[Column, ...]:
     """A tab class's columns in the order they are declared."""
     return tuple(value for value in vars(tab).values() if isinstance(value, Column))
@@ -305,18 +318,19 @@ LEASE_SPEC = TabSpec(LEASE, columns_of(LeaseTab))
 JOB_STATUS_SPEC = TabSpec(JOB_STATUS, columns_of(JobStatusTab), key=JobStatusTab.JOB)
 AUDIT_LOG_SPEC = TabSpec(AUDIT_LOG, columns_of(AuditLogTab))
 NEXT_STEPS_SPEC = TabSpec(NEXT_STEPS, columns_of(NextStepsTab), key=NextStepsTab.STEP_ID)
+RETENTION_REVIEW_SPEC = TabSpec(RETENTION_REVIEW, columns_of(RetentionReviewTab), key=CASE_ID)
 
 
 def form_responses_spec(form: FormDefinition) -> TabSpec:
     """Google Forms' own layout: Timestamp, then one column per question title."""
-    titles = (system(f.title) for f in form.fields)
+    titles = (system(f.title, personal=f.personal) for f in form.fields)
     return TabSpec(FORM_RESPONSES, (system(TIMESTAMP, Kind.DATE_TIME), *titles))
 
 
 def answer_column(field: FormField) -> Column:
     """The Referrals column holding one question's answer (system-written, as the form gave it)."""
     kinds = {"date": Kind.DATE, "checkboxes": Kind.LIST, "choice": Kind.CHOICE}
-    return system(field.column, kinds.get(field.type, Kind.TEXT))
+    return system(field.column, kinds.get(field.type, Kind.TEXT), personal=field.personal)
 
 
 def referrals_spec(form: FormDefinition) -> TabSpec:
@@ -346,6 +360,7 @@ def all_tab_specs(form: FormDefinition, rules_header: tuple[str, ...]) -> tuple[
         SETTINGS_SPEC,
         OUTBOX_SPEC,
         AUDIT_LOG_SPEC,
+        RETENTION_REVIEW_SPEC,
         JOB_STATUS_SPEC,
         LEASE_SPEC,
     )

@@ -28,6 +28,9 @@ SECURE_DOMAINS = "Secure domains"
 REGISTER_ID = "Register ID"
 CONTACT_LINE = "Contact line"
 TEAM_WINDOW = "Team around the child within (working days)"
+KEEP_UNTIL_AGE = "Keep a closed case until the child is (years old)"
+KEEP_AFTER_CLOSING = "Keep a closed case after it closed (years)"
+RETENTION_REVIEW_DAYS = "Retention review within (days)"
 
 # Setting -> (default value, note shown to coordinators)
 DEFAULTS: dict[str, tuple[str, str]] = {
@@ -59,6 +62,22 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     CONTACT_LINE: (
         "HSB coordinator, hsb@example.gov.uk, 01234 567890",
         "Who to contact, shown at the end of every email (a placeholder: put your own). Blank: no line.",
+    ),
+    KEEP_UNTIL_AGE: (
+        "25",
+        "A placeholder the service must review and set as its own retention schedule says. A closed case "
+        "is kept until the child reaches this age or for the years after closing below, whichever is "
+        "later; then the retention job lists it on the Retention review tab.",
+    ),
+    KEEP_AFTER_CLOSING: (
+        "6",
+        "A placeholder the service must review (published schedules differ, for example for child in "
+        "need and looked-after children's records).",
+    ),
+    RETENTION_REVIEW_DAYS: (
+        "30",
+        "A case listed on the Retention review tab is due for a coordinator's review within this many "
+        "days. Nothing is erased until a coordinator fills in Confirmed by and Confirmed on.",
     ),
 }
 DEFAULTS[TEAM_WINDOW] = ("10", "A team around the child meeting is proposed within this many working days.")

@@ -27,6 +27,7 @@ from hsb_sheets.services.digest import run_digest
 from hsb_sheets.services.intake import run_intake
 from hsb_sheets.services.meetings import run_meetings
 from hsb_sheets.services.reminders import run_reminders
+from hsb_sheets.services.retention import run_retention
 from hsb_sheets.services.status import record_failure
 
 JOBS: dict[str, Callable[..., Any]] = {
@@ -34,6 +35,7 @@ JOBS: dict[str, Callable[..., Any]] = {
     "meetings": run_meetings,
     "reminders": run_reminders,
     "digest": run_digest,
+    "retention": run_retention,
 }
 LEASE_POLL_SECONDS = 10.0
 

@@ -94,6 +94,25 @@ def test_submissions_wait_to_be_copied_in_the_order_received(harness: Harness) -
     assert journal.submissions_to_copy() == [second]
 
 
+def test_an_erased_submission_keeps_its_id_time_and_header_and_only_the_cells_given(harness: Harness) -> None:
+    journal = harness.journal
+    first, second = submission(1), submission(2, WHEN + timedelta(seconds=1))
+    journal.add_submission(first)
+    journal.add_submission(second)
+    journal.mark_copied(["S1"])
+    journal.erase_submission("S1", (first.row[0], "", ""))
+    journal.erase_submission("S1", (first.row[0], "", ""))  # again: the same
+    journal.compact()
+    erased = Submission("S1", WHEN, HEADER, (first.row[0], "", ""))
+    assert harness.reopen().submissions() == [erased, second]
+    assert harness.reopen().submissions_to_copy() == [second]  # still copied: not copied again
+    with pytest.raises(JournalError):
+        journal.erase_submission("no-such-id", ("", "", ""))
+    with pytest.raises(JournalError):
+        journal.erase_submission("S2", ("only one cell",))
+    assert harness.reopen().submissions() == [erased, second]
+
+
 def test_a_submission_is_kept_as_utc_and_must_say_its_zone() -> None:
     local = datetime(2026, 7, 1, 15, 0, 0, 5, tzinfo=timezone(timedelta(hours=1)))
     assert Submission("S1", local, ("Timestamp",), ("x",)).received == datetime(

@@ -45,12 +45,14 @@ def test_a_failing_job_is_named_by_run_status_and_doctor(tmp_path: Path) -> None
 
     run = hsb(ws, "run")
     assert run.exit_code == 1
-    assert f"1 of 4 job(s) failed, the others ran:\n  intake: {BROKEN_RULE}" in run.output
+    assert f"1 of 5 job(s) failed, the others ran:\n  intake: {BROKEN_RULE}" in run.output
     assert "meetings (did)" in run.output and "reminders: queued" in run.output  # they ran after it
     assert "digest: queued" in run.output and "Traceback" not in run.output
     outcomes = job_outcomes(ws)
     assert outcomes["intake"].startswith(f"failed: {BROKEN_RULE}")
-    assert outcomes["meetings"] == outcomes["reminders"] == outcomes["digest"] == "ok"
+    assert (
+        outcomes["meetings"] == outcomes["reminders"] == outcomes["digest"] == outcomes["retention"] == "ok"
+    )
 
     status = hsb(ws, "status")
     assert status.exit_code == 0  # status reports; it is not a check that fails

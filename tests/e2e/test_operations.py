@@ -121,6 +121,7 @@ def test_the_worker_schedules_every_job(tmp_path: Path) -> None:
         "hsb-sheets-meetings",
         "hsb-sheets-reminders",
         "hsb-sheets-digest",
+        "hsb-sheets-retention",
     }
     assert all(job.coalesce and job.max_instances == 1 for job in jobs.values())
     digest = jobs["hsb-sheets-digest"].trigger

@@ -18,7 +18,7 @@ from hsb_sheets.adapters.workbook.google_claim import KEEP
 from hsb_sheets.adapters.workbook.google_sheets import SheetsHTTPClient, SheetsWorkbook
 from hsb_sheets.bootstrap import build_context
 from hsb_sheets.config import Settings
-from hsb_sheets.domain.tabs import FORM_RESPONSES, JOB_STATUS, LEASE, OUTBOX, REFERRALS
+from hsb_sheets.domain.tabs import FORM_RESPONSES, JOB_NAMES, JOB_STATUS, LEASE, OUTBOX, REFERRALS
 from hsb_sheets.errors import WorkbookError
 from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
@@ -133,7 +133,7 @@ def test_a_run_of_all_jobs_costs_three_requests_idle_and_the_same_few_busy_at_an
     # Busy: reminders also queues and sends the escalations of the new cases' overdue next steps.
     assert idle <= 3 and busy <= 13, counts
     status = fake.spreadsheets[SHEET].sheet(JOB_STATUS).cells
-    assert sorted(r[0] for r in status[1:] if r and r[0]) == ["digest", "intake", "meetings", "reminders"]
+    assert sorted(r[0] for r in status[1:] if r and r[0]) == sorted(JOB_NAMES)
 
 
 def test_the_lease_is_one_request_to_take_refuses_a_second_run_and_stays_short(

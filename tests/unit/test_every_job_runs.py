@@ -88,19 +88,19 @@ def test_a_failed_job_does_not_stop_the_others(
     fake_jobs(monkeypatch, ran, failing)
     with pytest.raises(JobsFailed) as raised:
         run_jobs(memory_context)
-    assert ran == ["intake", "meetings", "reminders", "digest"]
+    assert ran == ["intake", "meetings", "reminders", "digest", "retention"]
     failed = raised.value
-    assert [o.job for o in failed.outcomes] == ["intake", "digest"]
+    assert [o.job for o in failed.outcomes] == ["intake", "digest", "retention"]
     assert [f.job for f in failed.failures] == ["meetings", "reminders"]
     message = str(failed)
-    assert message.startswith("2 of 4 job(s) failed, the others ran:")
+    assert message.startswith("2 of 5 job(s) failed, the others ran:")
     assert "\n  meetings: The 'Meetings' tab has no row with Meeting ''." in message
     assert "\n  reminders: internal error KeyError at test_every_job_runs.py:" in message
     logged = [fields for text, fields in lines.lines if text == "job failed"]
     assert [f["job"] for f in logged] == ["meetings", "reminders"]
     assert CHILD not in message + lines.text()
     finished = [fields["job"] for text, fields in lines.lines if text == "job finished"]
-    assert finished == ["intake", "digest"]
+    assert finished == ["intake", "digest", "retention"]
 
 
 def test_a_failed_job_is_recorded_on_the_job_status_tab(

@@ -128,6 +128,15 @@ class Journal(Protocol):
         """Record that these submissions are in "Form responses 1" (unknown ids are a JournalError)."""
         ...
 
+    def erase_submission(self, submission_id: str, row: Sequence[str]) -> None:
+        """Replace a submission's cells (retention's erasure: the personal answers blanked), leaving
+        nothing of the old cells in the journal's storage; unknown ids are a JournalError."""
+        ...
+
+    def compact(self) -> None:
+        """Leave no trace of removed or replaced data in the journal's storage (free pages, logs)."""
+        ...
+
     def record_ingested(self, ingestions: Sequence[Ingestion]) -> None:
         """Remember what each response became. A response is ingested once: recording the same
         outcome again changes nothing, a different outcome is a JournalError (and nothing is kept)."""

@@ -76,6 +76,19 @@ class MemoryJournal:
         with self._lock:
             return list(self.state.submissions.values())
 
+    def erase_submission(self, submission_id: str, row: Sequence[str]) -> None:
+        """Replace a submission's cells (JournalError for an unknown id or a row of another width)."""
+        with self._change() as state:
+            present = state.submissions.get(submission_id)
+            if present is None or len(row) != len(present.header):
+                raise JournalError("The journal has no submission with that id and width.")
+            state.submissions[submission_id] = Submission(
+                present.id, present.received, present.header, tuple(row)
+            )
+
+    def compact(self) -> None:
+        """Nothing to do: what memory no longer holds is gone."""
+
     def mark_copied(self, submission_ids: Sequence[str]) -> None:
         """Mark submissions as in "Form responses 1"."""
         with self._change() as state:

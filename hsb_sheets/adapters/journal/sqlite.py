@@ -91,6 +91,7 @@ class SqliteJournal:
             raise JournalError(f"The journal {self.path} cannot be opened.") from None
         try:
             connection.execute("PRAGMA synchronous = FULL")
+            connection.execute("PRAGMA secure_delete = ON")  # removed personal data is overwritten
             if not self._ready:
                 self._prepare(connection)
         except sqlite3.OperationalError:  # held by another process beyond busy_timeout, or disk full
@@ -196,6 +197,27 @@ class SqliteJournal:
         with self._transaction() as db:
             rows = db.execute("SELECT id, received, header, row FROM submissions ORDER BY seq").fetchall()
         return [_submission(r) for r in rows]
+
+    def erase_submission(self, submission_id: str, row: Sequence[str]) -> None:
+        """Replace a submission's cells, then compact the file so no page keeps the old ones."""
+        with self._transaction(write=True) as db:
+            present = db.execute("SELECT header FROM submissions WHERE id = ?", (submission_id,)).fetchone()
+            if present is None or len(json.loads(present[0])) != len(row):
+                raise JournalError("The journal has no submission with that id and width.")
+            db.execute("UPDATE submissions SET row = ? WHERE id = ?", (_dump(list(row)), submission_id))
+        self.compact()
+
+    def compact(self) -> None:
+        """Rewrite the file without free pages and empty the write-ahead log: what was removed before
+        secure deletion was on (or in pages the log still held) leaves no trace in either file."""
+        connection = self._connect()
+        try:
+            connection.execute("VACUUM")
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            raise JournalError(f"The journal {self.path} is busy or cannot be written; try again.") from None
+        finally:
+            connection.close()
 
     def mark_copied(self, submission_ids: Sequence[str]) -> None:
         """Mark submissions as in "Form responses 1"."""
