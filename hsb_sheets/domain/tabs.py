@@ -122,6 +122,14 @@ class ReferralsTab:
     STATUS = coordinator("Status", choices=REFERRAL_STATUSES)
     WORKER = coordinator("Worker")
     ROUTE_OVERRIDE = coordinator("Route override", choices=OUTPUTS["route"][1])
+    # Facts that change after intake: dropdowns of the form's own choices (see referrals_spec).
+    CRIMINAL_STATUS_NOW = coordinator("Criminal status now")
+    RESPONSIBILITY_NOW = coordinator("Responsibility now")
+    LINKED_CASES = coordinator("Linked cases", Kind.LIST)
+    LINKED_WITH = system("Linked with", Kind.LIST)
+    REASON = system("Reason", width=40)  # why a coordinator's value on the row cannot be used
+    # The coordinator values the case's decision was last made with, so that each is acted on once.
+    DECIDED_WITH = system("Decided with", technical=True)
     NOTES = NOTES
 
 
@@ -143,8 +151,16 @@ REFERRAL_COORDINATOR_COLUMNS = (
     ReferralsTab.STATUS,
     ReferralsTab.WORKER,
     ReferralsTab.ROUTE_OVERRIDE,
+    ReferralsTab.CRIMINAL_STATUS_NOW,
+    ReferralsTab.RESPONSIBILITY_NOW,
+    ReferralsTab.LINKED_CASES,
     ReferralsTab.NOTES,
 )
+# Coordinator columns whose dropdown is a form question's choices: column -> field id.
+FACTS_NOW_FIELDS = {
+    ReferralsTab.CRIMINAL_STATUS_NOW: "criminal_status",
+    ReferralsTab.RESPONSIBILITY_NOW: "accepted_responsibility",
+}
 
 
 class IntakeIssuesTab:
@@ -295,10 +311,18 @@ def answer_column(field: FormField) -> Column:
 
 def referrals_spec(form: FormDefinition) -> TabSpec:
     """The case register: one row per valid referral, keyed by case id."""
-    fixed = columns_of(ReferralsTab)
+    fixed = tuple(_with_form_choices(form, c) for c in columns_of(ReferralsTab))
     head = fixed[:3]  # case id, response id, received
     tail = fixed[3:]
     return TabSpec(REFERRALS, (*head, *(answer_column(f) for f in form.fields), *tail), key=CASE_ID)
+
+
+def _with_form_choices(form: FormDefinition, column: Column) -> Column:
+    """A facts-now column as a dropdown of its question's choices; any other column as declared."""
+    field_id = FACTS_NOW_FIELDS.get(column)
+    if field_id is None:
+        return column
+    return coordinator(column.name, choices=form.field(field_id).choices, width=column.width)
 
 
 def routing_rules_spec(header: tuple[str, ...]) -> TabSpec:
