@@ -210,11 +210,21 @@ def _reminder(
     )
 
 
-def invite_text(ctx: Context, policy: Policy, row: Mapping[str, str], start: datetime) -> tuple[str, str]:
-    """An invitation's summary and description for a Meetings row: case id, meeting type, time, link."""
+def invite_text(
+    ctx: Context,
+    policy: Policy,
+    row: Mapping[str, str],
+    start: datetime,
+    linked: tuple[str, ...] = (),
+) -> tuple[str, str]:
+    """An invitation's summary and description for a Meetings row: case id, meeting type, time, link.
+
+    ``linked`` are the ids of the cases linked with this one (DESIGN section 6): ids, never names.
+    """
     context = {
         "label": label(row[MeetingsTab.TYPE]),
         "case_id": row[MeetingsTab.CASE_ID],
+        "linked": linked,
         "when": start.astimezone(ctx.timezone).strftime("%A %d %B %Y, %H:%M"),
         "register_link": policy.register_link,
         "service_name": policy.service_name,
