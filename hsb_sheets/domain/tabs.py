@@ -119,6 +119,10 @@ class ReferralsTab:
     RECORDING_SYSTEM = system("Recording system")
     RULES_FIRED = system("Rules fired", Kind.LIST, technical=True)
     POSSIBLE_DUPLICATE_OF = system("Possible duplicate of", Kind.LIST)
+    LINKED_WITH = system("Linked with", Kind.LIST)
+    REASON = system("Reason", width=40)  # why a coordinator's value on the row cannot be used
+    # The coordinator values the case's decision was last made with, so that each is acted on once.
+    DECIDED_WITH = system("Decided with", technical=True)
     STATUS = coordinator("Status", choices=REFERRAL_STATUSES)
     WORKER = coordinator("Worker")
     ROUTE_OVERRIDE = coordinator("Route override", choices=OUTPUTS["route"][1])
@@ -126,10 +130,6 @@ class ReferralsTab:
     CRIMINAL_STATUS_NOW = coordinator("Criminal status now")
     RESPONSIBILITY_NOW = coordinator("Responsibility now")
     LINKED_CASES = coordinator("Linked cases", Kind.LIST)
-    LINKED_WITH = system("Linked with", Kind.LIST)
-    REASON = system("Reason", width=40)  # why a coordinator's value on the row cannot be used
-    # The coordinator values the case's decision was last made with, so that each is acted on once.
-    DECIDED_WITH = system("Decided with", technical=True)
     NOTES = NOTES
 
 

@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from hsb_sheets.adapters.calendar.base import Calendar
 from hsb_sheets.adapters.calendar.ics import IcsCalendar
 from hsb_sheets.adapters.calendar.memory import MemoryCalendar
 from hsb_sheets.adapters.mail.memory import MemoryMailer
-from hsb_sheets.adapters.workbook.base import Update, WriteBatch
+from hsb_sheets.adapters.workbook.base import Update, Workbook, WriteBatch
 from hsb_sheets.adapters.workbook.google_sheets import SheetsHTTPClient, SheetsWorkbook
 from hsb_sheets.adapters.workbook.memory import MemoryWorkbook
 from hsb_sheets.adapters.workbook.xlsx import XlsxWorkbook
@@ -55,6 +56,8 @@ def ctx(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Context]:
     clock = FixedClock(datetime(2026, 3, 12, 10, 0, tzinfo=UTC))
     mailer = MemoryMailer()
     server: FakeSheets | None = None
+    workbook: Workbook
+    calendar: Calendar
     if request.param == "memory":
         workbook, calendar = MemoryWorkbook(), MemoryCalendar()
     elif request.param == "local":
