@@ -98,6 +98,8 @@ def print_meetings(report: MeetingsReport, counts: Counts) -> None:
         f"{counts['rescheduled']} rescheduled, {counts['cancelled']} cancelled, "
         f"{counts['needs_scheduling']} need scheduling by a coordinator."
     )
+    if report.decided:
+        console.print(f"  decided again (route override, facts now): {', '.join(report.decided)}")
     if report.waiting:
         console.print(f"  calendar unavailable, will retry: {', '.join(report.waiting)}")
     if report.dry_run:

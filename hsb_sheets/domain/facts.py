@@ -8,6 +8,7 @@ per service the child may be open to (the agencies with significant contact that
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hsb_sheets.domain.dates import age_on
@@ -67,15 +68,31 @@ def derive_facts(
     form: FormDefinition, response: ValidResponse, possible_duplicate: bool
 ) -> dict[str, FactValue]:
     """The facts of one valid response, on the day it was received."""
-    facts: dict[str, FactValue] = {f.id: response.text(f.id) for f in form.fields if f.type == "choice"}
-    facts["age"] = age_on(response.date("child_dob"), response.received.date())
-    facts["level"] = behaviour_level(response.text("traffic_light"), response.text("harm_caused"))
-    open_to = response.choices("open_to_services")
+    age = age_on(response.date("child_dob"), response.received.date())
+    return facts_of_answers(form, response.text, response.choices, age, possible_duplicate)
+
+
+def facts_of_answers(
+    form: FormDefinition,
+    text: Callable[[str], str],
+    choices: Callable[[str], tuple[str, ...]],
+    age: int,
+    possible_duplicate: bool,
+) -> dict[str, FactValue]:
+    """The facts of a case's answers (read by field id), its age on receipt and its duplicate flag.
+
+    Intake reads the answers from the validated response; a later run reads them back from the
+    case's Referrals row (:mod:`hsb_sheets.domain.case_now`).
+    """
+    facts: dict[str, FactValue] = {f.id: text(f.id) for f in form.fields if f.type == "choice"}
+    facts["age"] = age
+    facts["level"] = behaviour_level(text("traffic_light"), text("harm_caused"))
+    open_to = choices("open_to_services")
     facts["not_open"] = open_to == (NOT_OPEN,)
     for name, service in OPEN_SERVICE_FACTS.items():
         facts[name] = service in open_to
-    facts["criminal_process"] = response.text("criminal_status") in CRIMINAL_PROCESS
-    facts["school_named"] = bool(response.text("school_or_setting").strip())
-    facts["lead_professional_given"] = bool(response.text("lead_professional_email").strip())
+    facts["criminal_process"] = text("criminal_status") in CRIMINAL_PROCESS
+    facts["school_named"] = bool(text("school_or_setting").strip())
+    facts["lead_professional_given"] = bool(text("lead_professional_email").strip())
     facts["possible_duplicate"] = possible_duplicate
     return facts

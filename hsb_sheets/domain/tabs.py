@@ -124,9 +124,17 @@ class ReferralsTab:
     # is not made again (DESIGN section 6).
     STEPS_MADE = system("Next steps made", Kind.LIST, technical=True)
     POSSIBLE_DUPLICATE_OF = system("Possible duplicate of", Kind.LIST)
+    LINKED_WITH = system("Linked with", Kind.LIST)
+    REASON = system("Reason", width=40)  # why a coordinator's value on the row cannot be used
+    # The coordinator values the case's decision was last made with, so that each is acted on once.
+    DECIDED_WITH = system("Decided with", technical=True)
     STATUS = coordinator("Status", choices=REFERRAL_STATUSES)
     WORKER = coordinator("Worker", personal=True)
     ROUTE_OVERRIDE = coordinator("Route override", choices=OUTPUTS["route"][1])
+    # Facts that change after intake: dropdowns of the form's own choices (see referrals_spec).
+    CRIMINAL_STATUS_NOW = coordinator("Criminal status now")
+    RESPONSIBILITY_NOW = coordinator("Responsibility now")
+    LINKED_CASES = coordinator("Linked cases", Kind.LIST)
     NOTES = NOTES
 
 
@@ -148,8 +156,16 @@ REFERRAL_COORDINATOR_COLUMNS = (
     ReferralsTab.STATUS,
     ReferralsTab.WORKER,
     ReferralsTab.ROUTE_OVERRIDE,
+    ReferralsTab.CRIMINAL_STATUS_NOW,
+    ReferralsTab.RESPONSIBILITY_NOW,
+    ReferralsTab.LINKED_CASES,
     ReferralsTab.NOTES,
 )
+# Coordinator columns whose dropdown is a form question's choices: column -> field id.
+FACTS_NOW_FIELDS = {
+    ReferralsTab.CRIMINAL_STATUS_NOW: "criminal_status",
+    ReferralsTab.RESPONSIBILITY_NOW: "accepted_responsibility",
+}
 
 
 class IntakeIssuesTab:
@@ -335,10 +351,18 @@ def answer_column(field: FormField) -> Column:
 
 def referrals_spec(form: FormDefinition) -> TabSpec:
     """The case register: one row per valid referral, keyed by case id."""
-    fixed = columns_of(ReferralsTab)
+    fixed = tuple(_with_form_choices(form, c) for c in columns_of(ReferralsTab))
     head = fixed[:3]  # case id, response id, received
     tail = fixed[3:]
     return TabSpec(REFERRALS, (*head, *(answer_column(f) for f in form.fields), *tail), key=CASE_ID)
+
+
+def _with_form_choices(form: FormDefinition, column: Column) -> Column:
+    """A facts-now column as a dropdown of its question's choices; any other column as declared."""
+    field_id = FACTS_NOW_FIELDS.get(column)
+    if field_id is None:
+        return column
+    return coordinator(column.name, choices=form.field(field_id).choices, width=column.width)
 
 
 def routing_rules_spec(header: tuple[str, ...]) -> TabSpec:

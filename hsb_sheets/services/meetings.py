@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from hsb_sheets.adapters.calendar.base import Calendar, CalendarError, MeetingEvent
-from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
+from hsb_sheets.adapters.workbook.base import Append, Table, Update, WriteBatch
 from hsb_sheets.domain.directory import parse_directory
 from hsb_sheets.domain.meetings import INVITED, NEEDS_SCHEDULING, RESCHEDULED, free_busy_unknown
 from hsb_sheets.domain.outbox_keys import INVITE, OutboxKey
@@ -29,12 +29,14 @@ from hsb_sheets.domain.tabs import (
     NEXT_STEPS,
     OUTBOX,
     REFERRALS,
+    ROUTING_RULES,
     SETTINGS,
     MeetingsTab,
     OutboxTab,
     ReferralsTab,
 )
 from hsb_sheets.services.audit import audit
+from hsb_sheets.services.case_changes import WRITES, CaseChanges, plan_case_changes
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.meetings_cells import CANCELLATION, INVITATION, UPDATE, pending_marker
 from hsb_sheets.services.meetings_plan import (
@@ -54,6 +56,7 @@ from hsb_sheets.services.meetings_plan import (
 from hsb_sheets.services.next_steps import StepPlanner
 from hsb_sheets.services.notifications import SENT, DeliveryReport, deliver_pending, queue_key
 from hsb_sheets.services.policy import read_policy
+from hsb_sheets.services.rule_source import rules_from_tab
 
 JOB = "meetings"
 REQUEST, CANCEL = "REQUEST", "CANCEL"
@@ -69,6 +72,7 @@ class MeetingsReport:
     needs_scheduling: list[str] = field(default_factory=list)
     rescheduled: list[str] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
+    decided: list[str] = field(default_factory=list)  # cases decided again (override, facts now)
     waiting: list[str] = field(default_factory=list)
     invitations: list[str] = field(default_factory=list)  # Outbox keys of invitations the calendar sent
     problems: list[str] = field(default_factory=list)  # rows with a cell the job cannot use
@@ -341,6 +345,29 @@ class _Recorder:
         self.batch.appends.append(audit(self.now, JOB, action, case_id, detail=detail))
 
 
+def case_changes(ctx: Context, tables: Mapping[str, Table], report: MeetingsReport) -> CaseChanges:
+    """The coordinators' changes to cases (route override, facts now, linked cases), planned.
+
+    A register not set up since the columns this step writes were added is told to run setup, and
+    its meetings are planned as the register stands.
+    """
+    referrals = tables[REFERRALS]
+    missing = [column for column in WRITES if column not in referrals.header]
+    if missing:
+        report.problems.append(f"the Referrals tab has no '{missing[0]}' column: run 'hsb-sheets setup'")
+        return CaseChanges({}, list(tables[MEETINGS].records()))
+    changes = plan_case_changes(
+        ctx.form,
+        lambda: rules_from_tab(ctx.form, tables[ROUTING_RULES]),
+        referrals.records(),
+        tables[MEETINGS].records(),
+        ctx.now(),
+    )
+    report.decided += changes.decided
+    report.problems += changes.problems
+    return changes
+
+
 def run_meetings(
     ctx: Context, *, dry_run: bool = False, sleep: Callable[[float], None] = time.sleep
 ) -> MeetingsReport:
@@ -351,21 +378,26 @@ def run_meetings(
     """
     started = time.monotonic()
     with ctx.workbook.session():
-        tables = ctx.workbook.read([REFERRALS, MEETINGS, DIRECTORY, SETTINGS, OUTBOX, NEXT_STEPS])
+        tables = ctx.workbook.read(
+            [REFERRALS, MEETINGS, DIRECTORY, SETTINGS, OUTBOX, NEXT_STEPS, ROUTING_RULES]
+        )
         policy = read_policy(tables[SETTINGS])
         planner = Planner(ctx, policy, parse_directory(tables[DIRECTORY].records()))
+        report = MeetingsReport(dry_run=dry_run)
+        changes = case_changes(ctx, tables, report)  # before meetings: they follow the decision now
         referrals = {
             r[ReferralsTab.CASE_ID]: r for r in tables[REFERRALS].records() if r.get(ReferralsTab.CASE_ID)
         }
-        rows = list(tables[MEETINGS].records())
+        referrals.update(changes.referrals)
+        rows = changes.meetings
         steps = StepPlanner(ctx.form, policy, planner.work, planner.now, JOB).plan(
             referrals, rows, tables[NEXT_STEPS].records()
         )
-        plans = planner.plan(referrals, rows, steps.meetings)
-        report = MeetingsReport(dry_run=dry_run)
+        plans = planner.plan(referrals, rows, changes.wanted, steps.meetings)
         report.steps_created, report.decisions_acted_on = steps.created, steps.acted
         report.problems.extend(steps.problems)
         recorder = _Recorder(planner, {key for key in tables[OUTBOX].column(OutboxTab.KEY) if key}, report)
+        recorder.before.extend(changes.batch)  # written with (or as) the write before any calendar call
         if not dry_run:
             for plan in plans:
                 recorder.record_before(plan)
@@ -375,7 +407,8 @@ def run_meetings(
         for plan, answer in zip(plans, answers, strict=True):
             recorder.record(plan, answer)
         recorder.batch.extend(steps.batch)
-        report.planned = recorder.batch
+        report.planned = WriteBatch(changes.batch.appends + recorder.batch.appends)
+        report.planned.updates = changes.batch.updates + recorder.batch.updates
         if dry_run:
             return report
         ctx.workbook.write(recorder.batch)

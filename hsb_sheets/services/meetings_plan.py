@@ -11,7 +11,7 @@ in the same run do not clash with it. No row stops the plan: each bad cell stays
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -149,6 +149,7 @@ class Planner:
         self.area = ctx.form.field("child_area").column
         self.school = ctx.form.field("school_or_setting").column
         self.lead = ctx.form.field("lead_professional_email").column
+        self.linked: dict[str, tuple[str, ...]] = {}  # each case's linked case ids, for its invitations
 
     def local_time(self, text: str) -> datetime | None:
         """A time the job wrote in the sheet (en-GB or ISO), in the service's time zone."""
@@ -186,7 +187,10 @@ class Planner:
 
         ``change`` says what is sent (invitation, update from ``was``, cancellation of ``start``).
         """
-        summary, description = invite_text(self.ctx, self.policy, row, start, change=change, was=was)
+        linked = self.linked.get(row[MeetingsTab.CASE_ID].strip(), ())
+        summary, description = invite_text(
+            self.ctx, self.policy, row, start, change=change, was=was, linked=linked
+        )
         made = row.get(MeetingsTab.EVENT_ID) or event_id(
             row[MeetingsTab.CASE_ID], meeting_number(row), self.ctx.register_id or self.policy.register_id
         )
@@ -204,20 +208,27 @@ class Planner:
         self,
         referrals: Mapping[str, Mapping[str, str]],
         meetings: Iterable[Mapping[str, str]],
+        wanted: Collection[str] = (),
         requested: Iterable[Mapping[str, str]] = (),
     ) -> list[RowPlan]:
-        """A step for each case needing its first meeting, then for each row of the Meetings tab.
+        """A step for each case needing a meeting, then for each row of the Meetings tab.
 
+        A case needs one when it has none yet, or when it is in ``wanted`` (its decision now needs
+        a meeting of a type it has no live row of: :mod:`hsb_sheets.services.case_changes`).
         ``requested`` are further new Meetings rows (a team around the child a decision asked for).
         """
         rows = list(meetings)
         for row in rows:  # every booked meeting makes its attendees busy
             self.book_row(row)
+        self.linked = {
+            case_id: split_list(referral.get(ReferralsTab.LINKED_WITH, ""))
+            for case_id, referral in referrals.items()
+        }
         have = {case_of(row) for row in rows}
         plans: list[RowPlan] = []
         for case_id, referral in referrals.items():
-            if referral.get(ReferralsTab.MEETING) and case_id not in have:
-                new = self.new_row(case_id, referral)
+            if referral.get(ReferralsTab.MEETING) and (case_id not in have or case_id in wanted):
+                new = self.new_row(case_id, referral, _next_number(case_id, rows))
                 plans.append(RowPlan(new, self.step(new, referrals), new=True))
         for asked in requested:
             plans.append(RowPlan(asked, self.step(asked, referrals), new=True))
@@ -269,16 +280,28 @@ class Planner:
             return NeedsScheduling(referral.get(self.area, ""), reason)
         return Refuse(reason)
 
-    def new_row(self, case_id: str, referral: Mapping[str, str]) -> dict[str, str]:
-        """The Meetings row for a case's first meeting, before it is scheduled."""
+    def new_row(self, case_id: str, referral: Mapping[str, str], number: int = 1) -> dict[str, str]:
+        """The Meetings row for a case's next meeting (its first, unless given), before it is scheduled."""
         return {
             MeetingsTab.CASE_ID: case_id,
-            MeetingsTab.MEETING: meeting_reference(case_id, 1),
+            MeetingsTab.MEETING: meeting_reference(case_id, number),
             MeetingsTab.TYPE: referral[ReferralsTab.MEETING],
             MeetingsTab.REQUESTED: self.shown(self.now),
             MeetingsTab.DURATION: str(self.policy.meeting_minutes),
             MeetingsTab.INVITEES: referral.get(ReferralsTab.INVITEES, ""),
         }
+
+
+def _next_number(case_id: str, rows: Iterable[Mapping[str, str]]) -> int:
+    """One more than the highest meeting number the case's rows use (1 for its first meeting)."""
+    numbers = [0]
+    for row in rows:
+        if case_of(row) == case_id:
+            try:
+                numbers.append(meeting_number(row))
+            except CellProblem:
+                continue
+    return max(numbers) + 1
 
 
 def _schedule(planner: Planner, row: Mapping[str, str], referral: Mapping[str, str] | None) -> Step:

@@ -235,12 +235,14 @@ def invite_text(
     *,
     change: str = INVITATION,
     was: datetime | None = None,
+    linked: tuple[str, ...] = (),
 ) -> tuple[str, str]:
     """An invitation's summary and description for a Meetings row: case id, meeting type, time, link.
 
     ``change`` is what is being sent (an invitation, an update or a cancellation): an update says
     first that the meeting has moved, from ``was`` (when known) to ``start``; a cancellation says
-    first that the meeting is cancelled, and when it was to be (``start``).
+    first that the meeting is cancelled, and when it was to be (``start``). ``linked`` are the ids
+    of the cases linked with this one (DESIGN section 6): ids, never names.
     """
 
     def when(moment: datetime) -> str:
@@ -252,6 +254,7 @@ def invite_text(
         "when": when(start),
         "change": change,
         "was": when(was) if was is not None and was != start else "",
+        "linked": linked,
         "register_link": policy.register_link,
         "service_name": policy.service_name,
         "contact_line": policy.contact_line,

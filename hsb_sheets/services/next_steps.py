@@ -62,8 +62,9 @@ class CaseDecision:
 def decision_now(referral: Mapping[str, str]) -> CaseDecision:
     """The case's decision now, from the Referrals row's decision columns as written.
 
-    The one place steps read a case's decision: a route override or facts that changed after intake
-    (issue 12, cases12) replace this function's body.
+    The one place steps read a case's decision. The meetings job first writes a re-decided case's
+    outputs to its row (facts that changed after intake, a route override:
+    :func:`hsb_sheets.domain.case_now.case_decision_now`), so the row holds the decision now.
     """
     actions = tuple(split_list(referral.get(ReferralsTab.ACTIONS, "")))
     return CaseDecision(actions, tuple(split_list(referral.get(ReferralsTab.FLAGS, ""))))

@@ -373,6 +373,17 @@ def test_invitations_carry_no_personal_details(register: Register) -> None:
     assert booked.summary == f"Strategy discussion: {CASE_2}" and LINK in booked.description
 
 
+def test_an_invitation_lists_linked_case_ids_never_names(register: Register) -> None:
+    """DESIGN section 6: a meeting of linked cases names the other cases by id only."""
+    meetings = register.ctx.workbook.read([MEETINGS])[MEETINGS].records()
+    meeting = next(m for m in meetings if m[MeetingsTab.CASE_ID] == CASE)
+    start = datetime(2026, 3, 16, 10, 0, tzinfo=UTC)
+    summary, description = invite_text(register.ctx, register.policy, meeting, start, linked=(CASE_2,))
+    assert [w for w in PERSONAL if w in summary + description] == []
+    assert f"Linked cases (each child's needs are considered separately): {CASE_2}." in description
+    assert "Linked cases" not in invite_text(register.ctx, register.policy, meeting, start)[1]
+
+
 def test_every_email_and_invite_template_is_rendered_by_a_builder(register: Register) -> None:
     for message in REQUIRED:
         build(register, message, INSECURE)
