@@ -28,7 +28,8 @@ def setup_register(
     seed_table(ctx, header, rows)  # never seed a table that does not pass its own checks
     specs = all_tab_specs(ctx.form, tuple(header))
     changes = ctx.workbook.ensure_tabs(specs)
-    changes += ctx.workbook.apply_layout(register_layout(ctx.form, specs))
+    layout = register_layout(ctx.form, specs)
+    changes += ctx.workbook.apply_layout(layout)
     with ctx.workbook.session():
         tables = ctx.workbook.read([ROUTING_RULES, SETTINGS, DIRECTORY])
         batch = WriteBatch()
@@ -59,6 +60,8 @@ def setup_register(
                 audit(ctx.now(), "setup", "register set up", detail="; ".join(changes)[:500])
             )
         ctx.workbook.write(batch)
+    if batch.appends:  # columns sized to what was seeded (a no-op on Google, laid out once above)
+        ctx.workbook.apply_layout(layout)
     return changes
 
 
