@@ -21,7 +21,7 @@ MAX_WIDTH = 50  # characters; longer text wraps out of sight rather than pushing
 FROZEN_BUDGET = 64  # characters of frozen columns at most, so the rest of the tab can still scroll
 WIDE = 30  # a coordinator column this wide (notes) goes after the narrow ones, unfrozen
 _DATE_KINDS = (Kind.DATE, Kind.DATE_TIME)
-_KIND_WIDTH = {Kind.DATE: 11, Kind.DATE_TIME: 17, Kind.NUMBER: 8, Kind.LIST: 28, Kind.CHOICE: 12}
+_KIND_WIDTH = {Kind.DATE: 12, Kind.DATE_TIME: 18, Kind.NUMBER: 8, Kind.LIST: 28, Kind.CHOICE: 12}
 
 
 @dataclass(frozen=True)

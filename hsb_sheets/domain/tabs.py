@@ -108,9 +108,9 @@ class ReferralsTab:
     LEVEL = system("Level")
     NOT_OPEN = system("Not open to services")
     CRIMINAL_PROCESS = system("Criminal process")
-    SERVICE = system("Service")
-    ROUTE = system("Route")
-    MEETING = system("Meeting")
+    SERVICE = system("Service", width=16)
+    ROUTE = system("Route", width=20)
+    MEETING = system("Meeting", width=22)
     INVITEES = system("Invitees", Kind.LIST)
     PATHWAYS = system("Pathways", Kind.LIST)
     ACTIONS = system("Actions", Kind.LIST)
@@ -120,7 +120,7 @@ class ReferralsTab:
     RULES_FIRED = system("Rules fired", Kind.LIST, technical=True)
     POSSIBLE_DUPLICATE_OF = system("Possible duplicate of", Kind.LIST)
     STATUS = coordinator("Status", choices=REFERRAL_STATUSES)
-    WORKER = coordinator("Worker")
+    WORKER = coordinator("Worker", width=18)
     ROUTE_OVERRIDE = coordinator("Route override", choices=OUTPUTS["route"][1])
     NOTES = NOTES
 
@@ -164,7 +164,7 @@ class MeetingsTab:
 
     CASE_ID = CASE_ID
     MEETING = system("Meeting", width=16)
-    TYPE = system("Type")
+    TYPE = system("Type", width=22)
     # Shared: jobs set Needs scheduling / Invited / Rescheduled, and never overwrite a coordinator's
     # Cancelled or Held.
     STATUS = shared("Status", choices=STATUSES)
@@ -187,7 +187,7 @@ class InterventionsTab:
 
     CASE_ID = coordinator("Case ID", width=14)
     INTERVENTION = coordinator("Intervention", choices=INTERVENTION_TYPES)
-    WORKER_EMAIL = coordinator("Worker email")
+    WORKER_EMAIL = coordinator("Worker email", width=28)
     START_DATE = coordinator("Start date", Kind.DATE)
     END_DATE = coordinator("End date", Kind.DATE)
     SESSIONS_AGREED = coordinator("Sessions agreed", Kind.NUMBER)
@@ -195,7 +195,7 @@ class InterventionsTab:
     END_SUMMARY_DUE = system("End summary due", Kind.DATE)
     END_SUMMARY_RECORDED = coordinator("End summary recorded", Kind.DATE)
     STATUS = system("Status")
-    LAST_REMINDER = system("Last reminder")
+    LAST_REMINDER = system("Last reminder", width=24)
 
 
 INTERVENTION_KEY = (InterventionsTab.CASE_ID, InterventionsTab.INTERVENTION, InterventionsTab.START_DATE)
@@ -206,8 +206,8 @@ class DirectoryTab:
 
     AREA = coordinator("Area")
     ROLE = coordinator("Role", choices=ROLES)
-    NAME = coordinator("Name")
-    EMAIL = coordinator("Email")
+    NAME = coordinator("Name", width=24)
+    EMAIL = coordinator("Email", width=30)
     SECURE = coordinator("Secure", choices=("Yes", "No"))
 
 
@@ -224,9 +224,9 @@ class OutboxTab:
 
     KEY = system("Key", technical=True)
     CASE_ID = CASE_ID
-    KIND = system("Kind")
+    KIND = system("Kind", width=18)
     RECIPIENT_ROLE = system("Recipient role")
-    RECIPIENT = system("Recipient")
+    RECIPIENT = system("Recipient", width=28)
     STATE = system("State")
     CREATED_AT = system("Created at", Kind.DATE_TIME)
     SENT_AT = system("Sent at", Kind.DATE_TIME)
@@ -249,7 +249,7 @@ class JobStatusTab:
     LAST_RUN = system("Last run", Kind.DATE_TIME)
     OUTCOME = system("Outcome")
     DURATION = system("Duration (s)", Kind.NUMBER)
-    COUNTS = system("Counts")
+    COUNTS = system("Counts", width=40)
 
 
 class AuditLogTab:
@@ -257,7 +257,7 @@ class AuditLogTab:
 
     TIME = system("Time", Kind.DATE_TIME)
     JOB = system("Job")
-    ACTION = system("Action")
+    ACTION = system("Action", width=24)
     CASE_ID = CASE_ID
     RESPONSE_ID = RESPONSE_ID
     RULE_IDS = system("Rule IDs", Kind.LIST, technical=True)
