@@ -50,7 +50,8 @@ def test_google_setup_is_complete_and_idempotent(fake: FakeSheets, tmp_path: Pat
     assert header[:4] == ["Case ID", "Status", "Worker", "Route override"] and referrals.frozen_columns == 4
     assert header[-2:] == ["Response ID", "Rules fired"]
     key, jobs = referrals.protected  # the case id, and every system column after the coordinators'
-    assert all(b["editors"] == {"users": [SERVICE_ACCOUNT]} and b["warningOnly"] is False for b in (key, jobs))
+    for block in (key, jobs):
+        assert block["editors"] == {"users": [SERVICE_ACCOUNT]} and block["warningOnly"] is False
     spans = [(b["range"]["startColumnIndex"], b["range"]["endColumnIndex"]) for b in (key, jobs)]
     assert spans == [(0, 1), (header.index("Received"), len(header))]
     assert book.sheet(OUTBOX).protected and not book.sheet("Form responses 1").protected
