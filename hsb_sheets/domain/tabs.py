@@ -26,6 +26,7 @@ SETTINGS = "Settings"
 OUTBOX = "Outbox"
 AUDIT_LOG = "Audit log"
 JOB_STATUS = "Job status"
+OVERVIEW = "Overview"
 LEASE = "Lease"
 JOB_NAMES = ("intake", "meetings", "reminders", "digest")
 
@@ -264,6 +265,18 @@ class AuditLogTab:
     DETAIL = system("Detail", width=60)
 
 
+class OverviewTab:
+    """What needs doing per area and per worker, written by each run (see domain/overview.py)."""
+
+    KEY = system("Line", technical=True)
+    SECTION = system("For")
+    NAME = system("Name", width=22)
+    MEASURE = system("What", width=40)
+    COUNT = system("Count", Kind.NUMBER)
+    CASES = system("Cases", Kind.LIST, width=50)
+    UPDATED = system("Updated", Kind.DATE_TIME)
+
+
 def columns_of(tab: type) -> tuple[Column, ...]:
     """A tab class's columns in the order they are declared."""
     return tuple(value for value in vars(tab).values() if isinstance(value, Column))
@@ -279,6 +292,7 @@ OUTBOX_SPEC = TabSpec(OUTBOX, columns_of(OutboxTab), key=OutboxTab.KEY)
 LEASE_SPEC = TabSpec(LEASE, columns_of(LeaseTab))
 JOB_STATUS_SPEC = TabSpec(JOB_STATUS, columns_of(JobStatusTab), key=JobStatusTab.JOB)
 AUDIT_LOG_SPEC = TabSpec(AUDIT_LOG, columns_of(AuditLogTab))
+OVERVIEW_SPEC = TabSpec(OVERVIEW, columns_of(OverviewTab), key=OverviewTab.KEY)
 
 
 def form_responses_spec(form: FormDefinition) -> TabSpec:
@@ -321,4 +335,5 @@ def all_tab_specs(form: FormDefinition, rules_header: tuple[str, ...]) -> tuple[
         AUDIT_LOG_SPEC,
         JOB_STATUS_SPEC,
         LEASE_SPEC,
+        OVERVIEW_SPEC,
     )

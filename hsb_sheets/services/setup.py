@@ -6,9 +6,10 @@ from hsb_sheets.adapters.workbook.base import Append, WriteBatch
 from hsb_sheets.domain.facts import fact_catalogue
 from hsb_sheets.domain.layout import register_layout
 from hsb_sheets.domain.rules import RuleTable, parse_rule_table
-from hsb_sheets.domain.tabs import DIRECTORY, ROUTING_RULES, SETTINGS, all_tab_specs
+from hsb_sheets.domain.tabs import DIRECTORY, OVERVIEW, ROUTING_RULES, SETTINGS, all_tab_specs
 from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
+from hsb_sheets.services.overview import overview_slots
 from hsb_sheets.services.policy import missing_settings
 from hsb_sheets.services.rules_update import replace_rules
 
@@ -31,7 +32,7 @@ def setup_register(
     layout = register_layout(ctx.form, specs)
     changes += ctx.workbook.apply_layout(layout)
     with ctx.workbook.session():
-        tables = ctx.workbook.read([ROUTING_RULES, SETTINGS, DIRECTORY])
+        tables = ctx.workbook.read([ROUTING_RULES, SETTINGS, DIRECTORY, OVERVIEW])
         batch = WriteBatch()
         rules = tables[ROUTING_RULES]
         if not any(any(cell.strip() for cell in row) for row in rules.rows):
@@ -51,6 +52,7 @@ def setup_register(
             for row in seed_rows:
                 batch.appends.append(Append(DIRECTORY, dict(zip(seed_header, row, strict=False))))
             changes.append(f"added {len(seed_rows)} example Directory contacts")
+        batch.appends.extend(overview_slots(tables[OVERVIEW]))  # no change to tell: blank rows
         settings = missing_settings(tables[SETTINGS])
         if settings:
             batch.appends.extend(settings)

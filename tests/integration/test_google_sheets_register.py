@@ -18,7 +18,7 @@ from hsb_sheets.adapters.workbook.google_claim import KEEP
 from hsb_sheets.adapters.workbook.google_sheets import SheetsHTTPClient, SheetsWorkbook
 from hsb_sheets.bootstrap import build_context
 from hsb_sheets.config import Settings
-from hsb_sheets.domain.tabs import FORM_RESPONSES, JOB_STATUS, LEASE, OUTBOX, REFERRALS
+from hsb_sheets.domain.tabs import FORM_RESPONSES, JOB_STATUS, LEASE, OUTBOX, OVERVIEW, REFERRALS
 from hsb_sheets.errors import WorkbookError
 from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
@@ -133,6 +133,12 @@ def test_a_run_of_all_jobs_costs_three_requests_idle_and_the_same_few_busy_at_an
     assert idle <= 3 and busy <= 12, counts
     status = fake.spreadsheets[SHEET].sheet(JOB_STATUS).cells
     assert sorted(r[0] for r in status[1:] if r and r[0]) == ["digest", "intake", "meetings", "reminders"]
+    # The Overview came with that last write: every open case counted, under its worker.
+    overview = fake.spreadsheets[SHEET].sheet(OVERVIEW).cells
+    what, count = overview[0].index("What"), overview[0].index("Count")
+    [open_cases] = [r for r in overview[1:] if len(r) > what and r[what] == "Open cases"]
+    cases = [r for r in fake.spreadsheets[SHEET].sheet(REFERRALS).cells[1:] if any(r)]
+    assert int(open_cases[count]) == len(cases)
 
 
 def test_the_lease_is_one_request_to_take_refuses_a_second_run_and_stays_short(

@@ -6,6 +6,7 @@ nothing (the journal sees the same values)."""
 from __future__ import annotations
 
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -65,10 +66,10 @@ def test_setup_moves_an_earlier_registers_whole_columns_and_keeps_every_value(
     assert header[:5] == ["Case ID", "Status", "Worker", "Route override", "Notes"]
     assert header[-2:] == ["Response ID", "Rules fired"]
     received = book[REFERRALS].cell(row=2, column=header.index("Received") + 1)
-    assert received.is_date and received.number_format == "dd/mm/yyyy hh:mm"
+    assert isinstance(received.value, datetime) and received.number_format == "dd/mm/yyyy hh:mm"
     meetings = book[MEETINGS]
     requested = meetings.cell(row=2, column=[c.value for c in meetings[1]].index("Requested") + 1)
-    assert requested.is_date  # written to the minute, and read back to the minute
+    assert isinstance(requested.value, datetime)  # written to the minute, and read back to the minute
     assert after[MEETINGS][0]["Requested"].count(":") == 1
 
     run_demo(again)  # every job again, on the new layout
@@ -80,4 +81,3 @@ def test_setup_moves_an_earlier_registers_whole_columns_and_keeps_every_value(
     assert setup_register(again.workspace.ctx) == []  # once only
     with zipfile.ZipFile(path) as archive:
         assert "<f>" not in archive.read("xl/worksheets/sheet2.xml").decode()
-
