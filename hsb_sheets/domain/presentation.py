@@ -4,7 +4,8 @@ Computed from each :class:`~hsb_sheets.domain.columns.Column`'s owner, kind and 
 the order columns are declared in, so a column someone adds to a tab's declaration takes its place:
 the case id (and the tab's own key) first, then the columns coordinators fill, then what the jobs
 write, then the technical columns (ids, traces, sequences), grouped and collapsed at the right.
-*Form responses 1* belongs to the form and keeps its order.
+*Form responses 1* belongs to the form and keeps its order, as do the tabs only coordinators fill
+(Directory, Routing rules, Settings: their order is theirs).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from hsb_sheets.domain.tabs import CASE_ID, FORM_RESPONSES, TabSpec
 DATE_FORMAT = "dd/mm/yyyy"
 DATE_TIME_FORMAT = "dd/mm/yyyy hh:mm"
 MAX_WIDTH = 50  # characters; longer text wraps out of sight rather than pushing every column right
-FROZEN_BUDGET = 64  # characters of frozen columns at most, so the rest of the tab can still scroll
-WIDE = 30  # a coordinator column this wide (notes) goes after the narrow ones, unfrozen
+FROZEN_BUDGET = 72  # characters of frozen columns at most, so the rest of the tab can still scroll
+WIDE = 36  # a coordinator column this wide (notes) goes after the narrow ones, unfrozen
 _DATE_KINDS = (Kind.DATE, Kind.DATE_TIME)
 _KIND_WIDTH = {Kind.DATE: 12, Kind.DATE_TIME: 18, Kind.NUMBER: 8, Kind.LIST: 28, Kind.CHOICE: 12}
 
@@ -105,7 +106,7 @@ def tab_view(
         tuple(c.name for c in order if c.technical),
         tuple((c.name, c.kind.value) for c in date_columns),
         tuple(c.name for c in date_columns if c.owner is not Owner.COORDINATOR),
-        reorder=spec.name != FORM_RESPONSES,
+        reorder=spec.name != FORM_RESPONSES and bool(spec.system),  # coordinators own their tables
     )
 
 
