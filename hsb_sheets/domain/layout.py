@@ -1,4 +1,6 @@
-"""How the register looks to coordinators: dropdowns, highlighted rows and protected system columns.
+"""How the register looks to coordinators: dropdowns, highlighted rows, protected system columns, and
+each tab's view (column order, frozen columns, widths, filters, grouped technical columns, date cells:
+:mod:`presentation`).
 
 Pure data; each backend applies it its own way (openpyxl for the .xlsx, spreadsheets.batchUpdate
 for Google).
@@ -13,6 +15,7 @@ from dataclasses import asdict, dataclass
 from hsb_sheets.domain.form import FormDefinition
 from hsb_sheets.domain.meetings import STATUSES
 from hsb_sheets.domain.next_steps import OVERDUE as STEP_OVERDUE
+from hsb_sheets.domain.presentation import TabView, tab_view
 from hsb_sheets.domain.reminders import OVERDUE
 from hsb_sheets.domain.tabs import (
     DIRECTORY,
@@ -35,6 +38,9 @@ from hsb_sheets.domain.tabs import (
 
 __all__ = ["REFERRAL_STATUSES", "RESOLUTIONS", "Dropdown", "Highlight", "Layout", "register_layout"]
 HIGHLIGHT = "#F4CCCC"  # a pale red
+# Raised when what a layout does changes beyond its shape (2: the register for people, DESIGN 11),
+# so registers laid out by an earlier version are laid out, and their columns moved, once more.
+LAYOUT_VERSION = 2
 PROTECTION_NOTE = "hsb-sheets: system columns, written by the jobs"
 
 
@@ -63,6 +69,11 @@ class Layout:
     dropdowns: tuple[Dropdown, ...]
     highlights: tuple[Highlight, ...]
     protected: tuple[TabSpec, ...]  # tabs whose system columns are protected
+    views: tuple[TabView, ...] = ()  # every tab's order, frozen columns, widths, groups and dates
+
+    def view(self, tab: str) -> TabView | None:
+        """How one tab is shown, if the layout covers it."""
+        return next((v for v in self.views if v.tab == tab), None)
 
     def fingerprint(self) -> str:
         """Changes when the layout changes, so setup can tell it already applied this one."""
@@ -70,6 +81,8 @@ class Layout:
             "dropdowns": [asdict(d) for d in self.dropdowns],
             "highlights": [asdict(h) for h in self.highlights],
             "protected": [_spec_shape(spec) for spec in self.protected],
+            "views": [asdict(v) for v in self.views],
+            "version": LAYOUT_VERSION,
         }
         return hashlib.sha256(json.dumps(shape, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -104,7 +117,9 @@ def register_layout(form: FormDefinition, specs: tuple[TabSpec, ...]) -> Layout:
     )
     # Form responses 1 belongs to the form itself; every other tab's system columns are protected.
     protected = tuple(spec for spec in specs if spec.system and spec.name != FORM_RESPONSES)
-    return Layout(_in_shown_order(dropdowns), highlights, protected)
+    answers = frozenset(f.column for f in form.fields)
+    views = tuple(tab_view(spec, answers) for spec in specs)
+    return Layout(_in_shown_order(dropdowns), highlights, protected, views)
 
 
 def _in_shown_order(dropdowns: tuple[Dropdown, ...]) -> tuple[Dropdown, ...]:

@@ -27,6 +27,7 @@ OUTBOX = "Outbox"
 AUDIT_LOG = "Audit log"
 JOB_STATUS = "Job status"
 NEXT_STEPS = "Next steps"
+OVERVIEW = "Overview"
 LEASE = "Lease"
 JOB_NAMES = ("intake", "meetings", "reminders", "digest", "retention")
 RETENTION_REVIEW = "Retention review"
@@ -110,9 +111,9 @@ class ReferralsTab:
     LEVEL = system("Level")
     NOT_OPEN = system("Not open to services")
     CRIMINAL_PROCESS = system("Criminal process")
-    SERVICE = system("Service")
-    ROUTE = system("Route")
-    MEETING = system("Meeting")
+    SERVICE = system("Service", width=16)
+    ROUTE = system("Route", width=20)
+    MEETING = system("Meeting", width=22)
     INVITEES = system("Invitees", Kind.LIST)
     PATHWAYS = system("Pathways", Kind.LIST)
     ACTIONS = system("Actions", Kind.LIST)
@@ -129,7 +130,7 @@ class ReferralsTab:
     # The coordinator values the case's decision was last made with, so that each is acted on once.
     DECIDED_WITH = system("Decided with", technical=True)
     STATUS = coordinator("Status", choices=REFERRAL_STATUSES)
-    WORKER = coordinator("Worker", personal=True)
+    WORKER = coordinator("Worker", width=18, personal=True)
     ROUTE_OVERRIDE = coordinator("Route override", choices=OUTPUTS["route"][1])
     # Facts that change after intake: dropdowns of the form's own choices (see referrals_spec).
     CRIMINAL_STATUS_NOW = coordinator("Criminal status now")
@@ -185,7 +186,7 @@ class MeetingsTab:
 
     CASE_ID = CASE_ID
     MEETING = system("Meeting", width=16)
-    TYPE = system("Type")
+    TYPE = system("Type", width=22)
     # Shared: jobs set Needs scheduling / Invited / Rescheduled, and never overwrite a coordinator's
     # Cancelled or Held.
     STATUS = shared("Status", choices=STATUSES)
@@ -210,7 +211,7 @@ class InterventionsTab:
 
     CASE_ID = coordinator("Case ID", width=14)
     INTERVENTION = coordinator("Intervention", choices=INTERVENTION_TYPES)
-    WORKER_EMAIL = coordinator("Worker email", personal=True)
+    WORKER_EMAIL = coordinator("Worker email", width=28, personal=True)
     START_DATE = coordinator("Start date", Kind.DATE)
     END_DATE = coordinator("End date", Kind.DATE)
     SESSIONS_AGREED = coordinator("Sessions agreed", Kind.NUMBER)
@@ -218,7 +219,7 @@ class InterventionsTab:
     END_SUMMARY_DUE = system("End summary due", Kind.DATE)
     END_SUMMARY_RECORDED = coordinator("End summary recorded", Kind.DATE)
     STATUS = system("Status")
-    LAST_REMINDER = system("Last reminder")
+    LAST_REMINDER = system("Last reminder", width=24)
 
 
 INTERVENTION_KEY = (InterventionsTab.CASE_ID, InterventionsTab.INTERVENTION, InterventionsTab.START_DATE)
@@ -229,8 +230,8 @@ class DirectoryTab:
 
     AREA = coordinator("Area")
     ROLE = coordinator("Role", choices=ROLES)
-    NAME = coordinator("Name", personal=True)
-    EMAIL = coordinator("Email", personal=True)
+    NAME = coordinator("Name", width=24, personal=True)
+    EMAIL = coordinator("Email", width=30, personal=True)
     SECURE = coordinator("Secure", choices=("Yes", "No"))
 
 
@@ -247,9 +248,9 @@ class OutboxTab:
 
     KEY = system("Key", technical=True)
     CASE_ID = CASE_ID
-    KIND = system("Kind")
+    KIND = system("Kind", width=18)
     RECIPIENT_ROLE = system("Recipient role")
-    RECIPIENT = system("Recipient", personal=True)
+    RECIPIENT = system("Recipient", width=28, personal=True)
     STATE = system("State")
     CREATED_AT = system("Created at", Kind.DATE_TIME)
     SENT_AT = system("Sent at", Kind.DATE_TIME)
@@ -272,7 +273,7 @@ class JobStatusTab:
     LAST_RUN = system("Last run", Kind.DATE_TIME)
     OUTCOME = system("Outcome")
     DURATION = system("Duration (s)", Kind.NUMBER)
-    COUNTS = system("Counts")
+    COUNTS = system("Counts", width=40)
 
 
 class AuditLogTab:
@@ -280,7 +281,7 @@ class AuditLogTab:
 
     TIME = system("Time", Kind.DATE_TIME)
     JOB = system("Job")
-    ACTION = system("Action")
+    ACTION = system("Action", width=24)
     CASE_ID = CASE_ID
     RESPONSE_ID = RESPONSE_ID
     RULE_IDS = system("Rule IDs", Kind.LIST, technical=True)
@@ -318,6 +319,18 @@ class RetentionReviewTab:
     ERASED_ON = system("Erased on", Kind.DATE_TIME)
 
 
+class OverviewTab:
+    """What needs doing per area and per worker, written by each run (see domain/overview.py)."""
+
+    KEY = system("Line", technical=True)
+    SECTION = system("For")
+    NAME = system("Name", width=22)
+    MEASURE = system("What", width=40)
+    COUNT = system("Count", Kind.NUMBER)
+    CASES = system("Cases", Kind.LIST, width=50)
+    UPDATED = system("Updated", Kind.DATE_TIME)
+
+
 def columns_of(tab: type) -> tuple[Column, ...]:
     """A tab class's columns in the order they are declared."""
     return tuple(value for value in vars(tab).values() if isinstance(value, Column))
@@ -335,6 +348,7 @@ JOB_STATUS_SPEC = TabSpec(JOB_STATUS, columns_of(JobStatusTab), key=JobStatusTab
 AUDIT_LOG_SPEC = TabSpec(AUDIT_LOG, columns_of(AuditLogTab))
 NEXT_STEPS_SPEC = TabSpec(NEXT_STEPS, columns_of(NextStepsTab), key=NextStepsTab.STEP_ID)
 RETENTION_REVIEW_SPEC = TabSpec(RETENTION_REVIEW, columns_of(RetentionReviewTab), key=CASE_ID)
+OVERVIEW_SPEC = TabSpec(OVERVIEW, columns_of(OverviewTab), key=OverviewTab.KEY)
 
 
 def form_responses_spec(form: FormDefinition) -> TabSpec:
@@ -387,4 +401,5 @@ def all_tab_specs(form: FormDefinition, rules_header: tuple[str, ...]) -> tuple[
         RETENTION_REVIEW_SPEC,
         JOB_STATUS_SPEC,
         LEASE_SPEC,
+        OVERVIEW_SPEC,
     )

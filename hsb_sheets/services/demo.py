@@ -30,6 +30,7 @@ from hsb_sheets.domain.tabs import FORM_RESPONSES, REFERRALS, ReferralsTab
 from hsb_sheets.errors import ConfigError
 from hsb_sheets.resources import shipped
 from hsb_sheets.services.demo_data import demo_responses
+from hsb_sheets.services.overview import overview_batch
 from hsb_sheets.services.rule_source import read_rule_csv
 from hsb_sheets.services.runner import JobOutcome, Quiet, Watcher, watch_job
 from hsb_sheets.services.workspace import Workspace, add_demo_interventions, import_responses, init_workspace
@@ -118,6 +119,7 @@ def run_demo(demo: Demo, watcher: Watcher | None = None) -> DemoRun:
         add_demo_interventions(ctx)
         for job in ("meetings", "reminders", "digest"):
             run.outcomes.append(watch_job(ctx, job, watcher))
+        ctx.workbook.write(overview_batch(ctx))  # as a run's last write brings it up to date
     run.cases = cases_by_kind(ctx.workbook.read([REFERRALS])[REFERRALS].records())
     return run
 

@@ -26,6 +26,7 @@ from hsb_sheets.services.context import Context
 from hsb_sheets.services.digest import run_digest
 from hsb_sheets.services.intake import run_intake
 from hsb_sheets.services.meetings import run_meetings
+from hsb_sheets.services.overview import overview_batch
 from hsb_sheets.services.reminders import run_reminders
 from hsb_sheets.services.retention import run_retention
 from hsb_sheets.services.status import record_failure
@@ -211,6 +212,8 @@ def run_jobs(
                     failures.append(failure)
         finally:
             final, ctx.deferred = ctx.deferred, None
+        if not dry_run:  # the Overview joins the run's last write: no request of its own
+            final.extend(overview_batch(ctx))
         finish_run(ctx, final)
     if failures:
         raise JobsFailed(failures, outcomes)

@@ -6,10 +6,11 @@ from hsb_sheets.adapters.workbook.base import Append, WriteBatch
 from hsb_sheets.domain.facts import fact_catalogue
 from hsb_sheets.domain.layout import register_layout
 from hsb_sheets.domain.rules import RuleTable, parse_rule_table
-from hsb_sheets.domain.tabs import DIRECTORY, ROUTING_RULES, SETTINGS, all_tab_specs
+from hsb_sheets.domain.tabs import DIRECTORY, OVERVIEW, ROUTING_RULES, SETTINGS, all_tab_specs
 from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.headers import refuse_renamed_headers
+from hsb_sheets.services.overview import overview_slots
 from hsb_sheets.services.policy import missing_settings
 from hsb_sheets.services.rules_update import replace_rules
 
@@ -30,9 +31,10 @@ def setup_register(
     specs = all_tab_specs(ctx.form, tuple(header))
     refuse_renamed_headers(ctx.workbook, specs)  # a renamed header is named, never added a second time
     changes = ctx.workbook.ensure_tabs(specs)
-    changes += ctx.workbook.apply_layout(register_layout(ctx.form, specs))
+    layout = register_layout(ctx.form, specs)
+    changes += ctx.workbook.apply_layout(layout)
     with ctx.workbook.session():
-        tables = ctx.workbook.read([ROUTING_RULES, SETTINGS, DIRECTORY])
+        tables = ctx.workbook.read([ROUTING_RULES, SETTINGS, DIRECTORY, OVERVIEW])
         batch = WriteBatch()
         rules = tables[ROUTING_RULES]
         if not any(any(cell.strip() for cell in row) for row in rules.rows):
@@ -52,6 +54,7 @@ def setup_register(
             for row in seed_rows:
                 batch.appends.append(Append(DIRECTORY, dict(zip(seed_header, row, strict=False))))
             changes.append(f"added {len(seed_rows)} example Directory contacts")
+        batch.appends.extend(overview_slots(tables[OVERVIEW]))  # no change to tell: blank rows
         settings = missing_settings(tables[SETTINGS])
         if settings:
             batch.appends.extend(settings)
@@ -61,6 +64,8 @@ def setup_register(
                 audit(ctx.now(), "setup", "register set up", detail="; ".join(changes)[:500])
             )
         ctx.workbook.write(batch)
+    if batch.appends:  # columns sized to what was seeded (a no-op on Google, laid out once above)
+        ctx.workbook.apply_layout(layout)
     return changes
 
 

@@ -65,6 +65,18 @@ _TOKENS = re.compile(r"yyyy|yy|mm|m|dd|d|hh|h|ss|s|\.0{1,3}|.", re.IGNORECASE)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+_LAYOUT_ONLY = frozenset(
+    {
+        "updateDimensionProperties",
+        "setBasicFilter",
+        "addDimensionGroup",
+        "updateDimensionGroup",
+        "deleteDimensionGroup",
+        "repeatCell",
+    }
+)
+
+
 def serial_of(moment: datetime) -> float:
     """A local date-time as Google keeps it: days since 30 December 1899 (in the spreadsheet's zone)."""
     return (moment - _EPOCH) / timedelta(days=1)
@@ -194,6 +206,7 @@ class Sheet:
     rows: int = 1000
     columns: int = 26
     frozen_rows: int = 0
+    frozen_columns: int = 0
     cells: list[list[str]] = field(default_factory=list)
     formulas: set[tuple[int, int]] = field(default_factory=set)
     protected: list[dict[str, Any]] = field(default_factory=list)
@@ -238,6 +251,18 @@ class Sheet:
                 row[start:start] = [""] * count
         self.columns += count
         self.formulas = {(r, c + count if c >= start else c) for r, c in self.formulas}
+
+    def move_column(self, at: int, destination: int) -> None:
+        """moveDimension of one column: ``destination`` counts positions before the move."""
+        to = destination if destination < at else destination - 1
+        width = max([len(r) for r in self.cells] + [at + 1, to + 1])
+        for row in self.cells:
+            row.extend([""] * (width - len(row)))
+            row.insert(to, row.pop(at))
+        order = list(range(width))
+        order.insert(to, order.pop(at))
+        where = {old: new for new, old in enumerate(order)}
+        self.formulas = {(r, where.get(c, c)) for r, c in self.formulas}
 
     def get(self, r: int, c: int) -> str:
         return self.cells[r][c] if r < len(self.cells) and c < len(self.cells[r]) else ""
@@ -775,6 +800,7 @@ class FakeSheets:
             sheet = book.by_id(props.get("sheetId", 0))
             grid = props.get("gridProperties", {})
             sheet.frozen_rows = grid.get("frozenRowCount", sheet.frozen_rows)
+            sheet.frozen_columns = grid.get("frozenColumnCount", sheet.frozen_columns)
             sheet.rows = grid.get("rowCount", sheet.rows)
             sheet.columns = grid.get("columnCount", sheet.columns)
             sheet.title = props.get("title", sheet.title)
@@ -837,6 +863,24 @@ class FakeSheets:
                         sheet.put(r0 + i, c0 + j, value["formulaValue"], formula=True)
                     else:
                         sheet.put(r0 + i, c0 + j, str(next(iter(value.values()), "")))
+            return {}
+        if kind in _LAYOUT_ONLY:
+            return {}  # widths, filters, groups and formats: recorded in the request log only
+        if kind == "moveDimension":
+            source = spec["source"]
+            sheet = book.by_id(source.get("sheetId", 0))
+            if source["dimension"] != "COLUMNS" or int(source["endIndex"]) - int(source["startIndex"]) != 1:
+                raise ApiError(400, "Invalid requests[0]: only moving one column is faked")
+            sheet.move_column(int(source["startIndex"]), int(spec["destinationIndex"]))
+            return {}
+        if kind == "deleteProtectedRange":
+            for sheet in book.sheets:
+                sheet.protected = [
+                    p for p in sheet.protected if p.get("protectedRangeId") != spec["protectedRangeId"]
+                ]
+            return {}
+        if kind == "deleteConditionalFormatRule":
+            del book.by_id(spec.get("sheetId", 0)).conditional[int(spec["index"])]
             return {}
         if kind == "deleteDimension":
             span = spec["range"]

@@ -18,7 +18,7 @@ from hsb_sheets.adapters.workbook.google_claim import KEEP
 from hsb_sheets.adapters.workbook.google_sheets import SheetsHTTPClient, SheetsWorkbook
 from hsb_sheets.bootstrap import build_context
 from hsb_sheets.config import Settings
-from hsb_sheets.domain.tabs import FORM_RESPONSES, JOB_NAMES, JOB_STATUS, LEASE, OUTBOX, REFERRALS
+from hsb_sheets.domain.tabs import FORM_RESPONSES, JOB_NAMES, JOB_STATUS, LEASE, OUTBOX, OVERVIEW, REFERRALS
 from hsb_sheets.errors import WorkbookError
 from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
@@ -134,6 +134,12 @@ def test_a_run_of_all_jobs_costs_three_requests_idle_and_the_same_few_busy_at_an
     assert idle <= 3 and busy <= 13, counts
     status = fake.spreadsheets[SHEET].sheet(JOB_STATUS).cells
     assert sorted(r[0] for r in status[1:] if r and r[0]) == sorted(JOB_NAMES)
+    # The Overview came with that last write: every open case counted, under its worker.
+    overview = fake.spreadsheets[SHEET].sheet(OVERVIEW).cells
+    what, count = overview[0].index("What"), overview[0].index("Count")
+    [open_cases] = [r for r in overview[1:] if len(r) > what and r[what] == "Open cases"]
+    cases = [r for r in fake.spreadsheets[SHEET].sheet(REFERRALS).cells[1:] if any(r)]
+    assert int(open_cases[count]) == len(cases)
 
 
 def test_the_lease_is_one_request_to_take_refuses_a_second_run_and_stays_short(
@@ -204,10 +210,9 @@ def test_a_coordinator_sorting_and_inserting_rows_mid_run_cannot_misplace_a_valu
     for case_id, row in by_case.items():
         expected_note = f"note for {case_id}" if case_id <= "HSB-2026-0004" else ""
         assert row[notes] == expected_note and row[status] == "New"
-    out_header = outbox.cells[0] if outbox.cells[0][0] == "Key" else None
-    assert out_header is not None
-    state = out_header.index("State")
-    keyed = {r[0]: r for r in outbox.cells[1:] if r and r[0].startswith("acknowledgement|")}
+    out_header = outbox.cells[0]
+    state, key = out_header.index("State"), out_header.index("Key")
+    keyed = {r[key]: r for r in outbox.cells[1:] if len(r) > key and r[key].startswith("acknowledgement|")}
     assert len(keyed) == 6 and all(r[state] == "sent" for r in keyed.values())
     assert ["coordinator's own row"] in outbox.cells
 

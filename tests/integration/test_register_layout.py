@@ -12,6 +12,7 @@ import requests
 
 from hsb_sheets.adapters.calendar.memory import MemoryCalendar
 from hsb_sheets.adapters.mail.memory import MemoryMailer
+from hsb_sheets.adapters.workbook import a1
 from hsb_sheets.adapters.workbook.google_sheets import SheetsHTTPClient, SheetsWorkbook
 from hsb_sheets.adapters.workbook.xlsx import XlsxWorkbook
 from hsb_sheets.bootstrap import build_context
@@ -46,12 +47,13 @@ def test_google_setup_is_complete_and_idempotent(fake: FakeSheets, tmp_path: Pat
     referrals, meetings = book.sheet(REFERRALS), book.sheet(MEETINGS)
     assert referrals.frozen_rows == 1
     header = referrals.cells[0]
-    [block] = referrals.protected
-    assert block["editors"] == {"users": [SERVICE_ACCOUNT]} and block["warningOnly"] is False
-    assert (block["range"]["startColumnIndex"], block["range"]["endColumnIndex"]) == (
-        0,
-        header.index("Status"),
-    )
+    assert header[:4] == ["Case ID", "Status", "Worker", "Route override"] and referrals.frozen_columns == 4
+    assert header[-2:] == ["Response ID", "Rules fired"]
+    key, jobs = referrals.protected  # the case id, and every system column after the coordinators'
+    for block in (key, jobs):
+        assert block["editors"] == {"users": [SERVICE_ACCOUNT]} and block["warningOnly"] is False
+    spans = [(b["range"]["startColumnIndex"], b["range"]["endColumnIndex"]) for b in (key, jobs)]
+    assert spans == [(0, 1), (header.index("Received"), len(header))]
     assert book.sheet(OUTBOX).protected and not book.sheet("Form responses 1").protected
     statuses = [
         v for v in meetings.validations if v["range"]["startColumnIndex"] == meetings.cells[0].index("Status")
@@ -66,7 +68,7 @@ def test_google_setup_is_complete_and_idempotent(fake: FakeSheets, tmp_path: Pat
     writes = len([r for r in fake.server.requests if r.method == "POST"])
     assert setup_register(ctx) == []
     assert len([r for r in fake.server.requests if r.method == "POST"]) == writes  # nothing written again
-    assert len(referrals.protected) == 1 and len(book.sheet(INTERVENTIONS).conditional) == 1
+    assert len(referrals.protected) == 2 and len(book.sheet(INTERVENTIONS).conditional) == 1
 
 
 def test_local_setup_gives_the_xlsx_the_same_dropdowns_and_red_rows(tmp_path: Path) -> None:
@@ -88,4 +90,13 @@ def test_local_setup_gives_the_xlsx_the_same_dropdowns_and_red_rows(tmp_path: Pa
     )
     rules = [r for cf in book[MEETINGS].conditional_formatting for r in cf.rules]
     assert rules and "Needs scheduling" in rules[0].formula[0]
-    assert book[REFERRALS].freeze_panes == "A2"
+    referrals = book[REFERRALS]
+    header = [c.value for c in referrals[1]]
+    assert header[:4] == ["Case ID", "Status", "Worker", "Route override"]  # key and coordinators first
+    assert referrals.freeze_panes == "E2"  # ... and kept in view with the header
+    assert header[-2:] == ["Response ID", "Rules fired"]  # technical columns last, grouped and hidden
+    grouped = referrals.column_dimensions[a1.column_letters(len(header) - 1)]
+    assert (grouped.outline_level, grouped.hidden, grouped.max) == (1, True, len(header))
+    assert referrals.auto_filter.ref == f"A1:{a1.column_letters(len(header))}5000"
+    assert all(book[name].auto_filter.ref for name in book.sheetnames)  # a filter on every tab
+    assert referrals.column_dimensions["A"].width >= 14 and book[MEETINGS].column_dimensions["D"].width >= 17

@@ -1,7 +1,10 @@
 """The spreadsheets.batchUpdate requests that give a Google register its tabs and layout (no I/O).
 
-Dropdowns, red rows, protected system columns, frozen headers and the marker recording which layout
-was applied; :mod:`google_sheets` reads what is there, sends these and handles the answers.
+Each tab laid out for people (columns moved into order, frozen, sized, filtered, technical ones
+grouped, date formats), dropdowns, red rows, protected system columns and the marker recording which
+layout was applied (a layout is applied whole when its fingerprint changes, an earlier layout's
+protections and red rows replaced); :mod:`google_sheets` reads what is there, sends these and
+handles the answers.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Any
 
 from hsb_sheets.adapters.workbook import a1
 from hsb_sheets.domain.layout import HIGHLIGHT, PROTECTION_NOTE, Dropdown, Highlight, Layout
+from hsb_sheets.domain.presentation import TabView, arranged
 from hsb_sheets.domain.tabs import TabSpec
 
 NEW_TAB_ROWS = 5000  # so appends rarely need the grid to grow (two extra requests when they do)
@@ -48,8 +52,6 @@ def layout_requests(
             requests_.append(request)
     for spec in layout.protected:
         sheet = sheets[spec.name]
-        if any(p.get("description") == PROTECTION_NOTE for p in sheet.get("protectedRanges", [])):
-            continue
         system = [headers[spec.name].index(c) for c in spec.system if c in headers[spec.name]]
         requests_ += [_protect_request(sheet, start, end, editor) for start, end in _blocks(system)]
     return requests_
@@ -128,19 +130,6 @@ def _highlight_request(
     return {"addConditionalFormatRule": {"index": 0, "rule": rule}}
 
 
-def freeze_request(sheet: Mapping[str, Any]) -> dict[str, Any]:
-    """Keep a tab's header row in view."""
-    return {
-        "updateSheetProperties": {
-            "properties": {
-                "sheetId": sheet["properties"]["sheetId"],
-                "gridProperties": {"frozenRowCount": 1},
-            },
-            "fields": "gridProperties.frozenRowCount",
-        }
-    }
-
-
 def marker_requests(fingerprint: str, *, replace: bool) -> list[dict[str, Any]]:
     """Record the layout applied (replacing an older marker), so the same layout is not applied twice."""
     requests_: list[dict[str, Any]] = []
@@ -155,3 +144,124 @@ def marker_requests(fingerprint: str, *, replace: bool) -> list[dict[str, Any]]:
     }
     requests_.append({"createDeveloperMetadata": {"developerMetadata": marker}})
     return requests_
+
+
+PIXELS_PER_CHARACTER = 7
+_PATTERNS = {"date": ("DATE", "dd/mm/yyyy"), "date-time": ("DATE_TIME", "dd/mm/yyyy hh:mm")}
+
+
+def moves(header: Sequence[str], target: Sequence[str]) -> list[tuple[int, int]]:
+    """The (from, to) column moves, one at a time, that turn ``header`` into ``target``."""
+    now, steps = list(header), []
+    for position, name in enumerate(target):
+        at = now.index(name)
+        if at != position:
+            steps.append((at, position))
+            now.insert(position, now.pop(at))
+    return steps
+
+
+def view_requests(
+    view: TabView, sheet: Mapping[str, Any], header: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The requests that lay one tab out for people, and its header once they are applied.
+
+    Whole columns are moved (``moveDimension``: values, formats, dropdowns and coordinators' edits
+    go with them); then the header and key columns are frozen, columns sized, a filter set on the
+    tab, the technical columns grouped and collapsed, and the date columns given the one format.
+    """
+    sheet_id = sheet["properties"]["sheetId"]
+    target = arranged(header, view)
+    requests_: list[dict[str, Any]] = [_move(sheet_id, at, to) for at, to in moves(header, target)]
+    frozen = sum(1 for name in target[: view.frozen] if name in view.order[: view.frozen])
+    grid = {"frozenRowCount": 1, "frozenColumnCount": frozen}
+    requests_.append(
+        {
+            "updateSheetProperties": {
+                "properties": {"sheetId": sheet_id, "gridProperties": grid},
+                "fields": "gridProperties.frozenRowCount,gridProperties.frozenColumnCount",
+            }
+        }
+    )
+    for index, name in enumerate(target):
+        requests_.append(_width(sheet_id, index, view.width(name)))
+    dates = dict(view.dates)
+    for index, name in enumerate(target):
+        if name in dates:
+            requests_.append(_date_format(sheet_id, index, *_PATTERNS[dates[name]]))
+    requests_.append({"setBasicFilter": {"filter": {"range": {"sheetId": sheet_id}}}})
+    requests_ += _group_requests(sheet, [i for i, name in enumerate(target) if name in view.technical])
+    return requests_, target
+
+
+def _columns(sheet_id: int, start: int, end: int) -> dict[str, Any]:
+    return {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": start, "endIndex": end}
+
+
+def _move(sheet_id: int, at: int, to: int) -> dict[str, Any]:
+    # destinationIndex counts positions before the move: moving right lands before that column.
+    destination = to if to < at else to + 1
+    return {"moveDimension": {"source": _columns(sheet_id, at, at + 1), "destinationIndex": destination}}
+
+
+def _width(sheet_id: int, index: int, characters: int) -> dict[str, Any]:
+    return {
+        "updateDimensionProperties": {
+            "range": _columns(sheet_id, index, index + 1),
+            "properties": {"pixelSize": characters * PIXELS_PER_CHARACTER + 16},
+            "fields": "pixelSize",
+        }
+    }
+
+
+def _date_format(sheet_id: int, index: int, kind: str, pattern: str) -> dict[str, Any]:
+    area = {"sheetId": sheet_id, "startRowIndex": 1, "startColumnIndex": index, "endColumnIndex": index + 1}
+    return {
+        "repeatCell": {
+            "range": area,
+            "cell": {"userEnteredFormat": {"numberFormat": {"type": kind, "pattern": pattern}}},
+            "fields": "userEnteredFormat.numberFormat",
+        }
+    }
+
+
+def _group_requests(sheet: Mapping[str, Any], technical: Sequence[int]) -> list[dict[str, Any]]:
+    """The technical columns in one collapsed group (groups an earlier layout made removed first)."""
+    sheet_id = sheet["properties"]["sheetId"]
+    requests_: list[dict[str, Any]] = [
+        {"deleteDimensionGroup": {"range": group["range"]}} for group in sheet.get("columnGroups", [])
+    ]
+    if technical:
+        span = _columns(sheet_id, min(technical), max(technical) + 1)
+        requests_.append({"addDimensionGroup": {"range": span}})
+        group = {"range": span, "depth": 1, "collapsed": True}
+        requests_.append({"updateDimensionGroup": {"dimensionGroup": group, "fields": "collapsed"}})
+    return requests_
+
+
+def unprotect_requests(sheet: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Remove the protections an earlier layout put on system columns (they are put on again)."""
+    return [
+        {"deleteProtectedRange": {"protectedRangeId": p["protectedRangeId"]}}
+        for p in sheet.get("protectedRanges", [])
+        if p.get("description") == PROTECTION_NOTE and "protectedRangeId" in p
+    ]
+
+
+def unhighlight_requests(sheet: Mapping[str, Any], layout: Layout, tab: str) -> list[dict[str, Any]]:
+    """Remove an earlier layout's red-row rules on a tab whose columns move (highest index first)."""
+    ends = tuple(f'2="{h.equals}"' for h in layout.highlights if h.tab == tab)
+    found = (
+        [
+            index
+            for index, rule in enumerate(sheet.get("conditionalFormats", []))
+            if any(
+                str(v.get("userEnteredValue", "")).endswith(ends)
+                for v in rule.get("booleanRule", {}).get("condition", {}).get("values", [])
+            )
+        ]
+        if ends
+        else []
+    )
+    sheet_id = sheet["properties"]["sheetId"]
+    return [{"deleteConditionalFormatRule": {"sheetId": sheet_id, "index": i}} for i in reversed(found)]

@@ -51,9 +51,11 @@ from hsb_sheets.adapters.workbook.google_client import (
 from hsb_sheets.adapters.workbook.google_layout import (
     LAYOUT_KEY,
     add_sheet_request,
-    freeze_request,
     layout_requests,
     marker_requests,
+    unhighlight_requests,
+    unprotect_requests,
+    view_requests,
 )
 from hsb_sheets.adapters.workbook.google_rows import Grid, RowWrite
 from hsb_sheets.adapters.workbook.responses_tab import responses_tab
@@ -456,9 +458,11 @@ class SheetsWorkbook:
         return rows
 
     def apply_layout(self, layout: Layout) -> list[str]:
-        """Dropdowns, red rows, protected system columns and frozen headers, in one batchUpdate.
+        """Each tab laid out for people, dropdowns, red rows and protected system columns, in one
+        batchUpdate (:mod:`google_layout`).
 
-        A marker (developer metadata holding the layout's fingerprint) makes a second run a no-op.
+        A marker (developer metadata holding the layout's fingerprint) makes a second run a no-op; a
+        register laid out by an earlier version has its columns moved, by header, once.
         """
         with self._lock:
             metadata = self._call(
@@ -471,21 +475,29 @@ class SheetsWorkbook:
                 return []
             sheets = {s["properties"]["title"]: s for s in metadata.get("sheets", [])}
             tabs = sorted(
-                {d.tab for d in layout.dropdowns}
-                | {h.tab for h in layout.highlights}
+                ({d.tab for d in layout.dropdowns} | {h.tab for h in layout.highlights})
                 | {p.name for p in layout.protected}
+                | {v.tab for v in layout.views if v.tab in sheets}
             )
-            headers = {name: grid.table.header for name, grid in self._fetch(tabs).items()}
-            requests_ = layout_requests(layout, sheets, headers, self.editor)
-            requests_ += [freeze_request(sheets[name]) for name in tabs]
+            read = {name: grid.table.header for name, grid in self._fetch(tabs).items()}
+            requests_ = _clearing_requests(layout, sheets)
+            headers = dict(read)
+            for view in layout.views:
+                if view.tab in sheets:
+                    laid_out, headers[view.tab] = view_requests(view, sheets[view.tab], read[view.tab])
+                    requests_ += laid_out
+            cleared = {name: {**sheet, "conditionalFormats": []} for name, sheet in sheets.items()}
+            requests_ += layout_requests(layout, cleared, headers, self.editor)
             requests_ += marker_requests(layout.fingerprint(), replace=marker is not None)
             self._call(
                 "format the register",
                 lambda: self.http.batch_update(self.spreadsheet_id, {"requests": requests_}),
             )
+            self._forget()  # columns may have moved
             return [
-                f"applied {len(layout.dropdowns)} dropdowns, {len(layout.highlights)} highlights and "
-                f"protection of system columns on {len(layout.protected)} tabs"
+                f"laid out {len(layout.views)} tabs; applied {len(layout.dropdowns)} dropdowns, "
+                f"{len(layout.highlights)} highlights and protection of system columns on "
+                f"{len(layout.protected)} tabs"
             ]
 
     def ensure_tabs(self, specs: Sequence[TabSpec]) -> list[str]:
@@ -531,6 +543,14 @@ class SheetsWorkbook:
                 except WorkbookError:
                     changes.append(LINK_THE_FORM)
             return changes
+
+
+def _clearing_requests(layout: Layout, sheets: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """An earlier layout's protections and red rows removed, so they are put on again by header."""
+    requests_: list[dict[str, Any]] = []
+    for name, sheet in sheets.items():
+        requests_ += unprotect_requests(sheet) + unhighlight_requests(sheet, layout, name)
+    return requests_
 
 
 def _refusal(what: str, found: set[str]) -> str:

@@ -6,6 +6,12 @@ jobs write text only, so a register saved by such a program must read its real d
 text the jobs would have written: ``YYYY-MM-DD`` or ``YYYY-MM-DD HH:MM:SS``, with the fraction of a
 second (``YYYY-MM-DD HH:MM:SS.ffffff``) when the serial has one, since a response is identified by
 the instant it was submitted, to the microsecond.
+
+The jobs write the dates and times of their own date columns as real date cells (DESIGN section 11),
+each in the one style that reads back as exactly the text written (:func:`date_serial`): a date in
+``dd/mm/yyyy``, a time to the second in ``dd/mm/yyyy hh:mm``, and a time to the minute (as the
+Meetings tab writes them) in :data:`MINUTES_CODE`, which shows the same but reads back without
+seconds, so a job comparing what it wrote with what it reads sees no change.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 
 from lxml import etree
 
@@ -31,16 +38,30 @@ _NOT_TOKENS = re.compile(r'"[^"]*"|\\.|_.|\*.|\[[^\]]*\]')
 _AM_PM = re.compile(r"AM/PM|A/P", re.IGNORECASE)
 _ELAPSED = re.compile(r"\[(h+|m+|s+)\]", re.IGNORECASE)
 _LAST_SERIAL = 2_958_465  # 31 December 9999
+DATE_CODE = "dd/mm/yyyy"
+DATE_TIME_CODE = "dd/mm/yyyy hh:mm"
+# Shows as DATE_TIME_CODE (the empty sections are for negative numbers and zero, which no date is);
+# told apart from it because its cells read back to the minute. LibreOffice keeps it (as
+# ``dd/mm/yyyy\ hh:mm;;;@``).
+MINUTES_CODE = "dd/mm/yyyy hh:mm;;;@"
+_ISO_WRITTEN = re.compile(r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}(?::\d{2})?)?")
 
 
 class DateKind:
-    """What a number format shows: nothing date-like, a date, a time of day, or both."""
+    """What a number format shows: nothing date-like, a date, a time of day, or both
+    (``MINUTES``: both, read back to the minute when the time has no seconds)."""
 
-    NONE, DATE, TIME, DATETIME = 0, 1, 2, 3
+    NONE, DATE, TIME, DATETIME, MINUTES = 0, 1, 2, 3, 7
+
+
+def _normal(code: str) -> str:
+    return code.replace("\\", "").replace('"', "").lower()
 
 
 def format_kind(code: str) -> int:
     """The :class:`DateKind` of a custom format code such as ``DD/MM/YYYY HH:MM``."""
+    if _normal(code) == MINUTES_CODE:
+        return DateKind.MINUTES
     section = code.split(";", 1)[0]
     if _ELAPSED.search(section):
         return DateKind.NONE  # a duration such as [h]:mm is a number of hours, not a time of day
@@ -91,6 +112,8 @@ def serial_text(serial: float | str, kind: int, date1904: bool = False) -> str |
     days, microsecond_of_day = divmod(serial_microseconds(serial), 86_400_000_000)
     of_day = dt.timedelta(microseconds=microsecond_of_day)
     spec = "seconds" if microsecond_of_day % 1_000_000 == 0 else "microseconds"
+    if kind == DateKind.MINUTES and microsecond_of_day % 60_000_000 == 0:
+        spec = "minutes"
     if kind == DateKind.TIME and days == 0:
         return (dt.datetime.min + of_day).time().isoformat(timespec=spec)
     if date1904:
@@ -102,3 +125,23 @@ def serial_text(serial: float | str, kind: int, date1904: bool = False) -> str |
     if kind == DateKind.DATE and microsecond_of_day == 0:
         return day.isoformat()
     return (dt.datetime.combine(day, dt.time()) + of_day).isoformat(sep=" ", timespec=spec)
+
+
+def date_serial(text: str) -> tuple[str, str] | None:
+    """The serial and format code that store ``text`` (as a job writes a date or time) as a real date
+    cell reading back as exactly ``text``; None for any other text (it stays text)."""
+    value = text.strip()
+    if value != text or not _ISO_WRITTEN.fullmatch(value):
+        return None
+    code = DATE_CODE if len(value) == 10 else MINUTES_CODE if len(value) == 16 else DATE_TIME_CODE
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    offset = moment - dt.datetime(1899, 12, 30)
+    microseconds = offset.days * 86_400_000_000 + offset.seconds * 1_000_000
+    serial = Decimal(microseconds) / Decimal(86_400_000_000)
+    written = format(serial, ".15g") if offset.days > 60 else ""
+    if not written or serial_text(written, format_kind(code)) != value:
+        return None
+    return written, code

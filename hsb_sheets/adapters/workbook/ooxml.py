@@ -9,6 +9,11 @@ strings: text, never formulas.
 Registers saved by Excel or LibreOffice read like the jobs' own: shared or inline strings and rich
 text read as their text, a formula as its cached result, a number with a date format as ISO text
 (see :mod:`numfmt`), booleans as TRUE/FALSE. Damaged XML raises :class:`PackageError`.
+
+A column whose default style (``<col style>``, set by the layout) shows dates is a date column: a
+date or time written there as ISO text is stored as a real date cell that reads back as the same
+text (:func:`~numfmt.date_serial`); anything else is still a text cell. The filter's range is kept
+over every row.
 """
 
 from __future__ import annotations
@@ -25,7 +30,14 @@ from lxml import etree
 
 from hsb_sheets.adapters.workbook.a1 import area, column_of
 from hsb_sheets.adapters.workbook.a1 import cell as cell_ref
-from hsb_sheets.adapters.workbook.numfmt import DateKind, serial_text, style_kinds, uses_1904
+from hsb_sheets.adapters.workbook.numfmt import (
+    DateKind,
+    date_serial,
+    format_kind,
+    serial_text,
+    style_kinds,
+    uses_1904,
+)
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -77,6 +89,7 @@ class Sheet:
     data: etree._Element
     rows: dict[int, etree._Element] = field(default_factory=dict)
     changed: bool = False
+    column_styles: dict[int, int] = field(default_factory=dict)  # a column's default style, by column
 
 
 class Package:
@@ -99,6 +112,8 @@ class Package:
             raise PackageError(type(problem).__name__) from None
         self._sheets: dict[str, Sheet] = {}
         self._shared: list[str] | None = None
+        self._styles: etree._Element | None = None  # parsed once a date style is looked up
+        self._date_styles: dict[str, int] = {}
 
     def _sheet_parts(self) -> dict[str, str]:
         workbook = etree.fromstring(self.parts["xl/workbook.xml"])
@@ -128,7 +143,7 @@ class Package:
             data = root.find("m:sheetData", _N)
             if data is None:
                 raise PackageError("sheetData missing")
-            sheet = Sheet(part, root, data)
+            sheet = Sheet(part, root, data, column_styles=_column_styles(root))
             position = 0
             for row in data.iterchildren(_ROW):
                 position = _whole(row.get("r")) or position + 1
@@ -202,7 +217,7 @@ class Package:
             if element is None:
                 element = self._new_row(sheet, number)
             for column, value in sorted(by_row[number].items()):
-                self._write_cell(element, number, column, value)
+                self._write_cell(element, number, column, value, self._is_date_column(sheet, column))
         sheet.changed = bool(cells) or sheet.changed
 
     def _new_row(self, sheet: Sheet, number: int) -> etree._Element:
@@ -215,7 +230,26 @@ class Package:
         sheet.rows[number] = row
         return row
 
-    def _write_cell(self, row: etree._Element, number: int, column: int, value: str) -> None:
+    def _is_date_column(self, sheet: Sheet, column: int) -> bool:
+        style = sheet.column_styles.get(column)
+        return style is not None and style < len(self._kinds) and self._kinds[style] != DateKind.NONE
+
+    def _date_style(self, code: str) -> int | None:
+        """The cell style (index into cellXfs) showing ``code``, added to the styles if missing."""
+        if code in self._date_styles:
+            return self._date_styles[code]
+        raw = self.parts.get("xl/styles.xml")
+        if raw is None:
+            return None
+        if self._styles is None:
+            self._styles = _parse(raw)
+        found = _find_or_add_style(self._styles, code)
+        if found >= len(self._kinds):
+            self._kinds.append(format_kind(code))
+        self._date_styles[code] = found
+        return found
+
+    def _write_cell(self, row: etree._Element, number: int, column: int, value: str, dates: bool) -> None:
         cell = None
         following = None
         for existing in row.iterchildren(_C):
@@ -245,6 +279,12 @@ class Package:
         text = _ILLEGAL.sub("", value)
         if not text:
             return
+        stored = date_serial(text) if dates else None
+        style_index = self._date_style(stored[1]) if stored else None
+        if stored and style_index is not None:
+            cell.set("s", str(style_index))
+            etree.SubElement(cell, _V).text = stored[0]
+            return
         cell.set("t", "inlineStr")
         t = etree.SubElement(etree.SubElement(cell, _IS), _T)
         t.text = text
@@ -253,9 +293,14 @@ class Package:
 
     def to_bytes(self) -> bytes:
         """The package with changed sheets re-serialised and every other part as it was."""
+        if self._styles is not None:
+            self.parts["xl/styles.xml"] = etree.tostring(
+                self._styles, xml_declaration=True, encoding="UTF-8", standalone=True
+            )
         for sheet in self._sheets.values():
             if sheet.changed:
                 self._fix_dimension(sheet)
+                _fix_filter(sheet)
                 self.parts[sheet.part] = etree.tostring(
                     sheet.root, xml_declaration=True, encoding="UTF-8", standalone=True
                 )
@@ -278,3 +323,59 @@ class Package:
             if at:
                 widest = max(widest, at)
         dimension.set("ref", area(1, 1, max(sheet.rows), widest))
+
+
+def _column_styles(root: etree._Element) -> dict[int, int]:
+    """Each column's default style from ``<cols>`` (the style an empty cell there shows)."""
+    styles: dict[int, int] = {}
+    for col in root.iterfind("m:cols/m:col", _N):
+        style, low, high = _whole(col.get("style")), _whole(col.get("min")), _whole(col.get("max"))
+        if style is not None and low is not None and high is not None and high - low < 1000:
+            styles.update(dict.fromkeys(range(low, high + 1), style))
+    return styles
+
+
+def _find_or_add_style(styles: etree._Element, code: str) -> int:
+    """The index of a cellXfs entry with this number format code, adding the format and entry if none."""
+    formats = styles.find("m:numFmts", _N)
+    if formats is None:
+        formats = etree.Element(f"{{{MAIN}}}numFmts", count="0")
+        styles.insert(0, formats)
+    codes = {int(f.get("numFmtId", "0")): f.get("formatCode", "") for f in formats.iterfind("m:numFmt", _N)}
+    wanted = code.lower()
+    format_id = next((i for i, c in codes.items() if c.replace("\\", "").lower() == wanted), None)
+    cell_formats = styles.find("m:cellXfs", _N)
+    if cell_formats is None:
+        raise PackageError("cellXfs missing")
+    entries = list(cell_formats.iterfind("m:xf", _N))
+    if format_id is not None:
+        for index, xf in enumerate(entries):
+            if _whole(xf.get("numFmtId")) == format_id:
+                return index
+    else:
+        format_id = max((*codes, 163)) + 1
+        etree.SubElement(formats, f"{{{MAIN}}}numFmt", numFmtId=str(format_id), formatCode=code)
+        formats.set("count", str(len(formats)))
+    etree.SubElement(
+        cell_formats,
+        f"{{{MAIN}}}xf",
+        numFmtId=str(format_id),
+        fontId="0",
+        fillId="0",
+        borderId="0",
+        xfId="0",
+        applyNumberFormat="1",
+    )
+    cell_formats.set("count", str(len(entries) + 1))
+    return len(entries)
+
+
+def _fix_filter(sheet: Sheet) -> None:
+    """Keep the filter (set by the layout) over every row, appended ones too."""
+    found = sheet.root.find("m:autoFilter", _N)
+    if found is None or not sheet.rows:
+        return
+    last = found.get("ref", "").split(":")[-1]
+    width, reach = column_of(last), _whole(last.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    if width and reach is not None and reach < max(sheet.rows):
+        found.set("ref", area(1, 1, max(sheet.rows), width))

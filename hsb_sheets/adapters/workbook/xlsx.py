@@ -26,22 +26,21 @@ from filelock import FileLock, Timeout
 from openpyxl import Workbook as OpenpyxlBook
 from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Font, PatternFill
-from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from hsb_sheets.adapters.workbook import a1, desktop_locks, register_file
+from hsb_sheets.adapters.workbook import desktop_locks, register_file, xlsx_layout
 from hsb_sheets.adapters.workbook.base import HeldOpen, RegisterHeldOpen, Table, WriteBatch
+from hsb_sheets.adapters.workbook.numfmt import date_serial
 from hsb_sheets.adapters.workbook.ooxml import Package, PackageError
 from hsb_sheets.adapters.workbook.plan import apply_plan, plan_writes, table_from_values, trim_header
-from hsb_sheets.domain.layout import HIGHLIGHT, Dropdown, Highlight, Layout
+from hsb_sheets.domain.layout import Layout
 from hsb_sheets.domain.tabs import TabSpec
 from hsb_sheets.errors import WorkbookError
 from hsb_sheets.logs import log
 
 _BOLD = Font(bold=True)
-LAYOUT_ROWS = 5000  # dropdowns and highlights cover this many rows
+LAYOUT_ROWS = ROWS = 5000  # dropdowns, highlights and filters cover this many rows
 
 
 def cell_text(value: object) -> str:
@@ -238,15 +237,41 @@ class XlsxWorkbook:
             return changes
 
     def apply_layout(self, layout: Layout) -> list[str]:
-        """Dropdowns (data validation) and red rows (conditional formatting), as on Google."""
+        """Each tab laid out for people (:mod:`xlsx_layout`: columns moved into the view's order,
+        frozen, sized, filtered, technical ones grouped, dates as dates), then dropdowns (data
+        validation) and red rows (conditional formatting), as on Google."""
         with self.session():
             book = self._open_book()
-            changes = [change for d in layout.dropdowns if (change := _add_dropdown(book[d.tab], d))]
-            changes += [change for h in layout.highlights if (change := _add_highlight(book[h.tab], h))]
-            if changes:
-                self._save_book(book)
+            changes, laid_out = xlsx_layout.lay_out_tabs(book, layout.views, LAYOUT_ROWS)
+            changes += [c for d in layout.dropdowns if (c := xlsx_layout.add_dropdown(book[d.tab], d, ROWS))]
+            red = (xlsx_layout.add_highlight(book[h.tab], h, ROWS) for h in layout.highlights)
+            changes += [c for c in red if c]
+            if changes or laid_out:
+                self._save_laid_out(book, layout)
+            if laid_out and not changes:
+                changes.append("laid out the tabs: frozen columns, widths, filters, grouped columns")
             self._forget()
             return changes
+
+    def _save_laid_out(self, book: OpenpyxlBook, layout: Layout) -> None:
+        """Save the book, with the dates and times the jobs wrote as text stored as date cells."""
+        buffer = io.BytesIO()
+        book.save(buffer)
+        package = Package(buffer.getvalue())
+        for view in layout.views:
+            if view.tab not in package.sheet_parts or not view.written_dates:
+                continue
+            rows = package.values(view.tab)
+            header = trim_header(rows[0]) if rows else []
+            columns = [header.index(c) for c in view.written_dates if c in header]
+            cells = {
+                (number, column + 1): row[column]
+                for number, row in enumerate(rows[1:], start=2)
+                for column in columns
+                if column < len(row) and date_serial(row[column])
+            }
+            package.set_cells(view.tab, cells)
+        self._replace_file(package.to_bytes())
 
     def _table(self, name: str) -> Table:
         if name not in self._tables:
@@ -326,16 +351,6 @@ class _SavedMeanwhile(Exception):
 SAVED_MEANWHILE_ATTEMPTS = 5
 
 
-def _column(sheet: Worksheet, column: str) -> int:
-    """The sheet column (from 1) of a header name; WorkbookError if the header lacks it."""
-    header = [cell_text(c.value) for c in sheet[1]]
-    if column not in header:
-        raise WorkbookError(
-            f"The '{sheet.title}' tab has no '{column}' column. Run 'hsb-sheets setup' to repair it."
-        )
-    return header.index(column) + 1
-
-
 def _ensure_tab(book: OpenpyxlBook, spec: TabSpec) -> list[str]:
     """Create one tab or add its missing header columns (bold, header frozen); say what changed."""
     changes = []
@@ -354,37 +369,6 @@ def _ensure_tab(book: OpenpyxlBook, spec: TabSpec) -> list[str]:
             sheet.cell(row=1, column=len(header)).font = _BOLD
             if not created:
                 changes.append(f"added column '{column}' to '{spec.name}'")
-    sheet.freeze_panes = "A2"
+    if created or sheet.freeze_panes is None:
+        sheet.freeze_panes = "A2"
     return changes
-
-
-def _add_dropdown(sheet: Worksheet, dropdown: Dropdown) -> str | None:
-    """A list validation on one column below the header, unless it is there already."""
-    column = _column(sheet, dropdown.column)
-    area = a1.area(2, column, LAYOUT_ROWS, column)
-    if any(str(dv.sqref) == area for dv in sheet.data_validations.dataValidation):
-        return None
-    validation = DataValidation(
-        type="list",
-        formula1='"' + ",".join(dropdown.choices) + '"',
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="Not in the list",
-        error=f"Choose a value for {dropdown.column} from the list.",
-    )
-    validation.add(area)
-    sheet.add_data_validation(validation)
-    return f"dropdown on '{dropdown.tab}' {dropdown.column}"
-
-
-def _add_highlight(sheet: Worksheet, highlight: Highlight) -> str | None:
-    """Red rows where one column holds a value, unless the rule is there already."""
-    letter = a1.column_letters(_column(sheet, highlight.column))
-    area = a1.area(2, 1, LAYOUT_ROWS, max(sheet.max_column, 1))
-    if any(str(rule.sqref) == area for rule in sheet.conditional_formatting):
-        return None
-    fill = PatternFill(start_color=HIGHLIGHT[1:], end_color=HIGHLIGHT[1:], fill_type="solid")
-    sheet.conditional_formatting.add(
-        area, FormulaRule(formula=[f'${letter}2="{highlight.equals}"'], fill=fill)
-    )
-    return f"red rows on '{highlight.tab}' when {highlight.column} is {highlight.equals}"
