@@ -112,3 +112,20 @@ def test_times_keep_their_zone_across_the_clock_change(harness: Harness) -> None
     assert (
         s.start.astimezone(LONDON).utcoffset() == timedelta(hours=1) and s.start.astimezone(LONDON).hour == 10
     )
+
+
+def test_a_copy_left_by_a_killed_ics_write_is_removed_when_that_event_is_written(tmp_path: Path) -> None:
+    """A run killed between writing an invitation's temporary .ics and renaming it leaves a copy; the
+    rerun that writes the same event removes it, and leaves only that event's .ics."""
+    folder = tmp_path / "invites"
+    folder.mkdir()
+    calendar = IcsCalendar(folder, MemoryMailer(), "hsb@example.gov.uk", "HSB Service", LONDON)
+    leftover = folder / ".ics-hsbevent0001-abc123"
+    leftover.write_bytes(b"half an invitation")
+    other = folder / ".ics-hsbevent0002-def456"  # another event's: kept until that event is written
+    other.write_bytes(b"half another invitation")
+    calendar.ensure(meeting())
+    assert not leftover.exists() and other.exists()
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".ics-")) == [
+        calendar.path("hsbevent0001").name
+    ]

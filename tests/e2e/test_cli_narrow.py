@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from hsb_sheets.cli import cli
 from hsb_sheets.config import Settings, WorkbookSettings
-from hsb_sheets.domain.tabs import DIRECTORY, OUTBOX, REFERRALS, ReferralsTab
+from hsb_sheets.domain.tabs import DIRECTORY, JOB_NAMES, OUTBOX, REFERRALS, ReferralsTab
 from hsb_sheets.services.doctor import register_fix
 from tests.conftest import valid_answers
 
@@ -58,7 +58,7 @@ def test_triage_at_80_columns_cuts_nothing(tmp_path: Path, monkeypatch: pytest.M
 def test_a_dry_run_with_nothing_to_do_says_so(demo: Path) -> None:
     result = invoke("--config", str(demo / "hsb-sheets.toml"), "run", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert result.output.count("dry run: nothing to do") == 4  # one per job, no empty tables
+    assert result.output.count("dry run: nothing to do") == len(JOB_NAMES)  # one per job, no empty tables
     assert "Tab" not in result.output and "┏" not in result.output
 
 

@@ -45,7 +45,8 @@ def test_google_steps_are_red_when_overdue_keep_done_on_and_a_deleted_one_stays_
     responses(ctx, fake, 1, light="Red")  # received 10 March; today is 12 March: the referral is overdue
     run_intake(ctx)
     run_meetings(ctx)
-    rows = {r[0]: r for r in sheet.cells[1:] if r and r[0]}
+    step_id = header.index("Step ID")
+    rows = {r[step_id]: r for r in sheet.cells[1:] if len(r) > step_id and r[step_id]}
     assert rows[CENTRE][header.index("Status")] == "Overdue" and len(rows) == 4
 
     row = rows[CENTRE]
@@ -62,7 +63,9 @@ def test_google_steps_are_red_when_overdue_keep_done_on_and_a_deleted_one_stays_
     sheet.delete_rows(sheet.cells.index(row), sheet.cells.index(row) + 1)  # a coordinator deletes it
     run_meetings(ctx)
     run_meetings(ctx)
-    assert CENTRE not in {r[0] for r in sheet.cells[1:] if r} and len(sheet.cells) - 1 == 3
+    assert (
+        CENTRE not in {r[step_id] for r in sheet.cells[1:] if len(r) > step_id} and len(sheet.cells) - 1 == 3
+    )
 
 
 def test_xlsx_steps_are_red_when_overdue_and_keep_what_a_coordinator_typed(tmp_path: Path) -> None:
@@ -85,7 +88,7 @@ def test_xlsx_steps_are_red_when_overdue_and_keep_what_a_coordinator_typed(tmp_p
     [rule] = [r for cf in sheet.conditional_formatting for r in cf.rules]
     letter = chr(65 + header.index("Status"))
     assert rule.formula == [f'${letter}2="Overdue"']
-    line = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == CENTRE)
+    line = next(r for r in sheet.iter_rows(min_row=2) if r[header.index("Step ID")].value == CENTRE)
     assert line[header.index("Status")].value == "Overdue"
     line[header.index("Done on")].value = "11/03/2026"
     line[header.index("Notes")].value = "Phoned the centre"

@@ -17,7 +17,7 @@ from hsb_sheets.adapters.workbook.google_sheets import SheetsHTTPClient, SheetsW
 from hsb_sheets.adapters.workbook.xlsx import XlsxWorkbook
 from hsb_sheets.bootstrap import build_context
 from hsb_sheets.config import Settings
-from hsb_sheets.domain.tabs import INTERVENTIONS, MEETINGS, OUTBOX, REFERRALS
+from hsb_sheets.domain.tabs import INTERVENTIONS, MEETINGS, OUTBOX, REFERRALS, ReferralsTab, columns_of
 from hsb_sheets.services.setup import setup_register
 from tests.fakes.google_sheets import FakeSheets
 
@@ -48,7 +48,8 @@ def test_google_setup_is_complete_and_idempotent(fake: FakeSheets, tmp_path: Pat
     assert referrals.frozen_rows == 1
     header = referrals.cells[0]
     assert header[:4] == ["Case ID", "Status", "Worker", "Route override"] and referrals.frozen_columns == 4
-    assert header[-2:] == ["Response ID", "Rules fired"]
+    technical = [c for c in columns_of(ReferralsTab) if c.technical]
+    assert header[-len(technical) :] == technical
     key, jobs = referrals.protected  # the case id, and every system column after the coordinators'
     for block in (key, jobs):
         assert block["editors"] == {"users": [SERVICE_ACCOUNT]} and block["warningOnly"] is False
@@ -94,8 +95,9 @@ def test_local_setup_gives_the_xlsx_the_same_dropdowns_and_red_rows(tmp_path: Pa
     header = [c.value for c in referrals[1]]
     assert header[:4] == ["Case ID", "Status", "Worker", "Route override"]  # key and coordinators first
     assert referrals.freeze_panes == "E2"  # ... and kept in view with the header
-    assert header[-2:] == ["Response ID", "Rules fired"]  # technical columns last, grouped and hidden
-    grouped = referrals.column_dimensions[a1.column_letters(len(header) - 1)]
+    technical = [c for c in columns_of(ReferralsTab) if c.technical]
+    assert header[-len(technical) :] == technical  # technical columns last, grouped and hidden
+    grouped = referrals.column_dimensions[a1.column_letters(len(header) - len(technical) + 1)]
     assert (grouped.outline_level, grouped.hidden, grouped.max) == (1, True, len(header))
     assert referrals.auto_filter.ref == f"A1:{a1.column_letters(len(header))}5000"
     assert all(book[name].auto_filter.ref for name in book.sheetnames)  # a filter on every tab

@@ -14,7 +14,16 @@ import pytest
 
 from hsb_sheets.domain import layout as layout_module
 from hsb_sheets.domain.layout import Layout
-from hsb_sheets.domain.tabs import AUDIT_LOG, INTERVENTIONS, MEETINGS, OUTBOX, REFERRALS, AuditLogTab
+from hsb_sheets.domain.tabs import (
+    AUDIT_LOG,
+    INTERVENTIONS,
+    MEETINGS,
+    OUTBOX,
+    REFERRALS,
+    AuditLogTab,
+    ReferralsTab,
+    columns_of,
+)
 from hsb_sheets.services import setup as setup_service
 from hsb_sheets.services.demo import prepare_demo, run_demo
 from hsb_sheets.services.setup import setup_register
@@ -63,8 +72,10 @@ def test_setup_moves_an_earlier_registers_whole_columns_and_keeps_every_value(
     assert {name: after[name] for name in before} == before  # every value, by header, rows in order
     book = openpyxl.load_workbook(path)
     header = [c.value for c in book[REFERRALS][1]]
-    assert header[:5] == ["Case ID", "Status", "Worker", "Route override", "Notes"]
-    assert header[-2:] == ["Response ID", "Rules fired"]
+    assert header[:4] == ["Case ID", "Status", "Worker", "Route override"]
+    assert header.index("Notes") < header.index("Received")  # coordinators' columns before the system's
+    technical = [c for c in columns_of(ReferralsTab) if c.technical]
+    assert header[-len(technical) :] == technical
     received = book[REFERRALS].cell(row=2, column=header.index("Received") + 1)
     assert isinstance(received.value, datetime) and received.number_format == "dd/mm/yyyy hh:mm"
     meetings = book[MEETINGS]

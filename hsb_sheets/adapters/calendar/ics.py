@@ -9,6 +9,7 @@ no invitation goes out that could not then be recorded.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Sequence
@@ -139,8 +140,12 @@ class IcsCalendar:
             self.mailer.send(email)
         except MailError as problem:
             raise CalendarError(str(problem), transient=problem.transient) from None
+        prefix = f".ics-{event.event_id}-"
+        for leftover in self.folder.glob(f"{prefix}*"):  # a killed earlier attempt at this same event
+            with contextlib.suppress(OSError):
+                leftover.unlink()
         try:
-            fd, temporary = tempfile.mkstemp(prefix=".ics-", dir=self.folder)
+            fd, temporary = tempfile.mkstemp(prefix=prefix, dir=self.folder)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(content)
                 fh.flush()
