@@ -3,7 +3,9 @@
 A job queues a notification in the same write as the change that causes it. Delivery sends each
 pending row and marks it ``sent`` (with the provider's message id) or ``failed`` (with the reason).
 The ledger is written once, after the sends, so a run costs the same few register requests
-whatever it sends. A crash between sending and marking leaves rows pending, and every mail adapter
+whatever it sends. In a run of several jobs each send's Audit log line joins the run's last write;
+should the run stop before it, the next run writes the line for any Outbox row sent without one
+(:func:`unaudited_sends`). A crash between sending and marking leaves rows pending, and every mail adapter
 recognises a resend: the ``.eml`` outbox finds the file it wrote, SMTP its journal of accepted
 messages, Gmail the Message-ID in the mailbox. Each send is also recorded in the journal with a
 digest of exactly what was sent, and a key the journal records as sent is never sent again, even if
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +27,17 @@ from hsb_sheets.adapters.mail.base import Email, Mailer
 from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
 from hsb_sheets.domain.outbox_keys import INTAKE_ISSUE, OutboxKey, OutboxKeyError
 from hsb_sheets.domain.register_rows import format_time
-from hsb_sheets.domain.tabs import INTAKE_ISSUES, JOB_STATUS, OUTBOX, IntakeIssuesTab, JobStatusTab, OutboxTab
+from hsb_sheets.domain.tabs import (
+    AUDIT_LOG,
+    CASE_ID,
+    INTAKE_ISSUES,
+    JOB_STATUS,
+    OUTBOX,
+    AuditLogTab,
+    IntakeIssuesTab,
+    JobStatusTab,
+    OutboxTab,
+)
 from hsb_sheets.errors import MailError
 from hsb_sheets.services.audit import audit
 from hsb_sheets.services.context import Context
@@ -33,6 +46,8 @@ from hsb_sheets.services.policy import Policy
 from hsb_sheets.services.reports import DeliveringReport
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+EMAIL_SENT = "email sent"
+RECOVERING_JOB = "run"  # the Job of an Audit log line a later run wrote for a send (its job is not known)
 UNREADABLE_KEY = "the Key is not one this version can read (kind and parts); nothing was sent"
 NOTHING_TO_BUILD = "nothing on the register to build it from"
 
@@ -190,12 +205,45 @@ def _record(
                 INTAKE_ISSUES, IntakeIssuesTab.RESPONSE_ID, response_id, {IntakeIssuesTab.REFERRER_TOLD: told}
             )
         )
-    action = {SENT: "email sent", FAILED: "email failed", PENDING: "email will be retried"}[state]
+    action = {SENT: EMAIL_SENT, FAILED: "email failed", PENDING: "email will be retried"}[state]
     kind = entry.get(OutboxTab.KIND, "")
     # In a run of several jobs the audit line joins the run's last write (the Outbox row says at
     # once what happened), so recording a delivery costs one request on Google, not two.
     lines = batch if ctx.deferred is None else ctx.deferred
     lines.appends.append(audit(now, job, action, entry.get(OutboxTab.CASE_ID, ""), detail=kind))
+
+
+def unaudited_sends(ctx: Context, coming: WriteBatch) -> list[Append]:
+    """The "email sent" Audit log lines missing for Outbox rows marked sent (a run stopped before its
+    last write, which holds them): one per row, at the row's *Sent at*, so writing them is done once.
+
+    A send's line is the one with its case, kind and time (delivery stamps both with the same
+    instant); lines in ``coming`` (the run's last write, about to be made) count as written.
+    """
+    tables = ctx.workbook.read([OUTBOX, AUDIT_LOG])
+    outbox, log_tab = tables[OUTBOX], tables[AUDIT_LOG]
+    at = [log_tab.index(c) for c in (AuditLogTab.ACTION, CASE_ID, AuditLogTab.DETAIL, AuditLogTab.TIME)]
+    written = Counter(
+        tuple(row[i].strip() for i in at[1:]) for row in log_tab.rows if row[at[0]].strip() == EMAIL_SENT
+    )
+    written.update(
+        tuple(a.values.get(c, "").strip() for c in (CASE_ID, AuditLogTab.DETAIL, AuditLogTab.TIME))
+        for a in coming.appends
+        if a.tab == AUDIT_LOG and a.values.get(AuditLogTab.ACTION) == EMAIL_SENT
+    )
+    columns = [outbox.index(c) for c in (OutboxTab.CASE_ID, OutboxTab.KIND, OutboxTab.SENT_AT)]
+    state = outbox.index(OutboxTab.STATE)
+    missing: list[Append] = []
+    for row in outbox.rows:
+        send = tuple(row[i].strip() for i in columns)
+        if row[state].strip() != SENT or not send[2]:
+            continue
+        if written[send] > 0:
+            written[send] -= 1
+            continue
+        line = audit(ctx.now(), RECOVERING_JOB, EMAIL_SENT, send[0], detail=send[1])
+        missing.append(Append(AUDIT_LOG, {**line.values, AuditLogTab.TIME: send[2]}))
+    return missing
 
 
 def _intake_issue_of(text: str) -> str:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from hsb_sheets.adapters.google_auth_errors import TOKEN_ERRORS, explain_token_error
 from hsb_sheets.adapters.lease.base import Finishing, Lease, LeaseBusy
-from hsb_sheets.adapters.workbook.base import WriteBatch
+from hsb_sheets.adapters.workbook.base import Append, WriteBatch
 from hsb_sheets.adapters.workbook.journaled import previewing
 from hsb_sheets.errors import HsbError
 from hsb_sheets.logs import log
@@ -26,6 +26,7 @@ from hsb_sheets.services.context import Context
 from hsb_sheets.services.digest import run_digest
 from hsb_sheets.services.intake import run_intake
 from hsb_sheets.services.meetings import run_meetings
+from hsb_sheets.services.notifications import unaudited_sends
 from hsb_sheets.services.overview import overview_batch
 from hsb_sheets.services.reminders import run_reminders
 from hsb_sheets.services.retention import run_retention
@@ -185,6 +186,15 @@ def finish_run(ctx: Context, final: WriteBatch) -> None:
         log("job status not recorded", logging.WARNING, reason=str(problem))
 
 
+def _unaudited(ctx: Context, final: WriteBatch) -> list[Append]:
+    """The Audit log lines of earlier sends that never landed (logged, not raised, if unreadable)."""
+    try:
+        return unaudited_sends(ctx, final)
+    except HsbError as problem:
+        log("missing audit lines not checked", logging.WARNING, reason=str(problem))
+        return []
+
+
 def run_jobs(
     ctx: Context,
     names: Sequence[str] = (),
@@ -214,6 +224,7 @@ def run_jobs(
             final, ctx.deferred = ctx.deferred, None
         if not dry_run:  # the Overview joins the run's last write: no request of its own
             final.extend(overview_batch(ctx))
+            final.appends[:0] = _unaudited(ctx, final)  # sends an earlier run stopped before logging
         finish_run(ctx, final)
     if failures:
         raise JobsFailed(failures, outcomes)
