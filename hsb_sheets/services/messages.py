@@ -7,9 +7,10 @@ due and the register link. A calendar invitation (``invite_text``) never carries
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from hsb_sheets.adapters.mail.base import Attachment, Email
 from hsb_sheets.adapters.workbook.base import Table
@@ -68,6 +69,14 @@ class Lookup:
     secure_addresses: frozenset[str]
     interventions: Mapping[tuple[str, ...], Mapping[str, str]]
     tables: Mapping[str, Table]
+    # Indexes made once, when a builder first needs them (a run may send thousands of emails).
+    _made: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict, compare=False, repr=False)
+
+    def steps(self) -> Mapping[str, Mapping[str, str]]:
+        """Next steps rows by Step ID."""
+        if NEXT_STEPS not in self._made:
+            self._made[NEXT_STEPS] = _index(self.tables[NEXT_STEPS], NextStepsTab.STEP_ID)
+        return self._made[NEXT_STEPS]
 
     def all_secure(self, policy: Policy, addresses: tuple[str, ...]) -> bool:
         """Whether every address may receive personal details."""
@@ -158,6 +167,40 @@ def _index(table: Table, key: str) -> dict[str, dict[str, str]]:
     return {record[key]: record for record in table.records() if record.get(key)}
 
 
+class KeyedRows(Mapping[Any, Mapping[str, str]]):
+    """A tab's rows by key, each made a mapping only when asked for.
+
+    A delivery sends a few emails but the tabs hold every case: indexing the key columns alone, not
+    making every row a dict, keeps a 50,000-row register's delivery quick. A key on several rows
+    gives the last, as a dict built from the rows would.
+    """
+
+    def __init__(self, table: Table, key: Callable[[list[str]], Any]) -> None:
+        self._table = table
+        self._at = {k: i for i, row in enumerate(table.rows) if (k := key(row))}
+
+    def __getitem__(self, key: object) -> Mapping[str, str]:
+        return dict(zip(self._table.header, self._table.rows[self._at[key]], strict=False))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._at
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+
+def _by(table: Table, *columns: str, strip: bool = False) -> KeyedRows:
+    """A tab's rows keyed by one column's value (as it is), or by several columns' stripped values."""
+    at = [table.header.index(c) if c in table.header else None for c in columns]
+    if not strip:
+        [i] = at
+        return KeyedRows(table, (lambda row: "") if i is None else (lambda row: row[i]))
+    return KeyedRows(table, lambda row: tuple("" if i is None else row[i].strip() for i in at))
+
+
 def lookup_from(tables: Mapping[str, Table]) -> Lookup:
     """Indexes of the tabs builders draw on."""
     secure = frozenset(
@@ -166,11 +209,11 @@ def lookup_from(tables: Mapping[str, Table]) -> Lookup:
         if r.get(DirectoryTab.SECURE, "").strip().casefold() in ("yes", "y", "true")
     )
     return Lookup(
-        _index(tables[REFERRALS], CASE_ID),
-        _index(tables[INTAKE_ISSUES], RESPONSE_ID),
-        _index(tables[MEETINGS], MEETING),
+        _by(tables[REFERRALS], CASE_ID),
+        _by(tables[INTAKE_ISSUES], RESPONSE_ID),
+        _by(tables[MEETINGS], MEETING),
         secure,
-        {tuple(r.get(c, "").strip() for c in INTERVENTION_KEY): r for r in tables[INTERVENTIONS].records()},
+        _by(tables[INTERVENTIONS], *INTERVENTION_KEY, strip=True),
         tables,
     )
 
@@ -333,7 +376,7 @@ def _step_escalation(
     addresses = _addresses(entry)
     if not addresses:
         return None
-    step = _index(lookup.tables[NEXT_STEPS], NextStepsTab.STEP_ID).get(escalation.step_id, {})
+    step = lookup.steps().get(escalation.step_id, {})
     context = {
         "case_id": escalation.case_id,
         "step": escalation.step.replace("_", " "),
