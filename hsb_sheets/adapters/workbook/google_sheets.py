@@ -222,7 +222,12 @@ class SheetsWorkbook:
     # -- the port ------------------------------------------------------------------------------
 
     def read(self, tabs: Sequence[str]) -> dict[str, Table]:
-        """Tabs as text; within a session the first read fetches every tab, and later reads cost nothing."""
+        """Tabs as text; within a session the first read fetches every tab, and later reads cost nothing.
+
+        The tables given share their row lists with the session's snapshot (copying every row of a
+        50,000-row register for each read cost seconds a run): read them, never change a cell in
+        place. The session's own writes replace the rows they change, so a table keeps its rows as read.
+        """
         with self._lock:
             if self._depth and not self._whole and any(t not in self._grids for t in tabs):
                 self._load_whole()
@@ -232,7 +237,7 @@ class SheetsWorkbook:
             if self._depth:
                 self._grids.update(fetched)
             source = {**self._grids, **fetched}
-            return {t: _copy(source[real[t]].table) for t in tabs}
+            return {t: _share(source[real[t]].table) for t in tabs}
 
     def read_values(self, tab: str, column: str) -> list[str]:
         """One column's values as stored (a date-time as its serial number), row for row as read.
@@ -571,6 +576,11 @@ def _refusal(what: str, found: set[str]) -> str:
 
 def _holds_rows(table: Table) -> bool:
     return any(any(cell.strip() for cell in row) for row in table.rows)
+
+
+def _share(table: Table) -> Table:
+    """The table with its own header and list of rows, sharing each row (see ``read``)."""
+    return Table(table.name, list(table.header), list(table.rows))
 
 
 def _copy(table: Table) -> Table:
