@@ -18,7 +18,7 @@ import resource
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from hsb_sheets.adapters.mail.memory import MemoryMailer
 from hsb_sheets.adapters.workbook.google_sheets import SheetsHTTPClient, SheetsWorkbook
 from hsb_sheets.bootstrap import build_context
 from hsb_sheets.config import Settings
+from hsb_sheets.domain.next_steps import routing_steps
 from hsb_sheets.domain.tabs import (
     CASE_ID,
     FORM_RESPONSES,
@@ -44,6 +45,7 @@ from hsb_sheets.domain.tabs import (
 from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.intake import run_intake
+from hsb_sheets.services.next_steps import decision_now
 from hsb_sheets.services.rule_source import read_rule_csv
 from hsb_sheets.services.runner import run_jobs
 from hsb_sheets.services.setup import setup_register
@@ -71,11 +73,14 @@ def fill(ctx: Context, fake: FakeSheets, size: int) -> None:
         header.index(RESPONSE_ID),
         header.index(ctx.form.field("child_first_name").column),
     )
+    made = header.index(ReferralsTab.STEPS_MADE)
+    steps = [steps_made(dict(zip(header, r, strict=False))) for r in seeds]
     referrals.cells = [header]
     for n in range(size):
         row = list(seeds[n % 3]) + [""] * (len(header) - len(seeds[n % 3]))
         row[case], row[response], row[first] = f"HSB-2025-{n + 1:05d}", f"RB{n:014d}", f"Child{n}"
         row[header.index(ReferralsTab.MEETING)] = ""  # old cases: their meetings are long done
+        row[made] = steps[n % 3]  # and their next steps made long ago (done and tidied away)
         referrals.cells.append(row)
     referrals.rows = size + 6000
     interventions = book.sheet(INTERVENTIONS)
@@ -89,6 +94,12 @@ def fill(ctx: Context, fake: FakeSheets, size: int) -> None:
         row[columns.index(InterventionsTab.END_SUMMARY_RECORDED)] = "10/01/2026"
         interventions.cells.append(row)
     interventions.cells.append(open_intervention(columns))
+
+
+def steps_made(referral: Mapping[str, str]) -> str:
+    """The *Next steps made* of a case whose steps were made (and are done) long ago."""
+    decision = decision_now(referral)
+    return ", ".join(routing_steps(decision.actions, decision.flags))
 
 
 def open_intervention(columns: list[str]) -> list[str]:
