@@ -426,14 +426,13 @@ def _unformatted(cell: Mapping[str, Any]) -> str:
 
 def _anchors(row_metadata: Sequence[Mapping[str, Any]]) -> Iterator[list[int]]:
     for row in row_metadata:
-        if not row:  # most rows: no metadata at all
+        held = row.get("developerMetadata") if row else None
+        if not held:  # most rows beyond the table: no metadata at all
             yield []
-            continue
-        yield [
-            int(m["metadataId"])
-            for m in row.get("developerMetadata", [])
-            if m.get("metadataKey") == ANCHOR_KEY
-        ]
+        elif len(held) == 1:  # the usual row: its anchor alone
+            yield [int(held[0]["metadataId"])] if held[0].get("metadataKey") == ANCHOR_KEY else []
+        else:
+            yield [int(m["metadataId"]) for m in held if m.get("metadataKey") == ANCHOR_KEY]
 
 
 def remember(grids: Mapping[str, Grid], plan: WritePlan) -> None:
