@@ -52,6 +52,14 @@ def demo(directory: Path) -> None:
         console.print(f"Added {prepared.added} fictional form responses to '{FORM_RESPONSES}'.")
     run = run_demo(prepared, Printer())
     console.print(_cases_table(run.cases))
+    for title, lines in (
+        ("What coordinators did", run.coordinators_did),
+        ("What the jobs did", run.jobs_did),
+    ):
+        if lines:
+            console.print(f"{title}:")
+            for line in lines:
+                console.print(f"  {line}", markup=False, highlight=False)
     console.print(f"Register:  {run.register}")
     console.print(f"Emails:    {run.outbox} (.eml files; open them in any mail program)")
     console.print(f"Invites:   {run.invites} (the latest .ics of each meeting)")

@@ -18,15 +18,25 @@ from hsb_sheets.domain.next_steps import OVERDUE as STEP_OVERDUE
 from hsb_sheets.domain.presentation import TabView, tab_view
 from hsb_sheets.domain.reminders import OVERDUE
 from hsb_sheets.domain.tabs import (
+    AUDIT_LOG_SPEC,
     DIRECTORY,
     FORM_RESPONSES,
     INTAKE_ISSUES,
+    INTAKE_ISSUES_SPEC,
     INTERVENTIONS,
+    INTERVENTIONS_SPEC,
+    JOB_STATUS_SPEC,
     MEETINGS,
+    MEETINGS_SPEC,
     NEXT_STEPS,
+    NEXT_STEPS_SPEC,
+    OUTBOX_SPEC,
+    OVERVIEW,
+    OVERVIEW_SPEC,
     REFERRAL_STATUSES,
     REFERRALS,
     RESOLUTIONS,
+    RETENTION_REVIEW_SPEC,
     DirectoryTab,
     IntakeIssuesTab,
     InterventionsTab,
@@ -34,13 +44,15 @@ from hsb_sheets.domain.tabs import (
     NextStepsTab,
     ReferralsTab,
     TabSpec,
+    columns_of,
 )
 
 __all__ = ["REFERRAL_STATUSES", "RESOLUTIONS", "Dropdown", "Highlight", "Layout", "register_layout"]
 HIGHLIGHT = "#F4CCCC"  # a pale red
 # Raised when what a layout does changes beyond its shape (2: the register for people, DESIGN 11),
-# so registers laid out by an earlier version are laid out, and their columns moved, once more.
-LAYOUT_VERSION = 2
+# so registers laid out by an earlier version are laid out, and their columns moved, once more
+# (3: the jobs' dates as real date cells on Google, the Overview tab first).
+LAYOUT_VERSION = 3
 PROTECTION_NOTE = "hsb-sheets: system columns, written by the jobs"
 
 
@@ -70,6 +82,15 @@ class Layout:
     highlights: tuple[Highlight, ...]
     protected: tuple[TabSpec, ...]  # tabs whose system columns are protected
     views: tuple[TabView, ...] = ()  # every tab's order, frozen columns, widths, groups and dates
+    first: str = ""  # the tab a coordinator sees first (leftmost and open), if it exists
+
+    def written_dates(self) -> dict[str, dict[str, str]]:
+        """Per tab, each date column the jobs write and how (:meth:`TabView.written_kind`)."""
+        return {
+            view.tab: {c: kind for c in view.written_dates if (kind := view.written_kind(c))}
+            for view in self.views
+            if view.written_dates
+        }
 
     def view(self, tab: str) -> TabView | None:
         """How one tab is shown, if the layout covers it."""
@@ -82,6 +103,7 @@ class Layout:
             "highlights": [asdict(h) for h in self.highlights],
             "protected": [_spec_shape(spec) for spec in self.protected],
             "views": [asdict(v) for v in self.views],
+            "first": self.first,
             "version": LAYOUT_VERSION,
         }
         return hashlib.sha256(json.dumps(shape, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -119,7 +141,26 @@ def register_layout(form: FormDefinition, specs: tuple[TabSpec, ...]) -> Layout:
     protected = tuple(spec for spec in specs if spec.system and spec.name != FORM_RESPONSES)
     answers = frozenset(f.column for f in form.fields)
     views = tuple(tab_view(spec, answers) for spec in specs)
-    return Layout(_in_shown_order(dropdowns), highlights, protected, views)
+    return Layout(_in_shown_order(dropdowns), highlights, protected, views, first=OVERVIEW)
+
+
+def written_dates() -> dict[str, dict[str, str]]:
+    """Per tab, the date columns the jobs write and how (:meth:`Layout.written_dates`): the same
+    whatever the form, since the form's answers stay text. The Lease tab's times are claimed as text
+    (:mod:`~hsb_sheets.adapters.workbook.google_claim`), and stay so."""
+    specs = (
+        TabSpec(REFERRALS, columns_of(ReferralsTab)),
+        INTAKE_ISSUES_SPEC,
+        MEETINGS_SPEC,
+        INTERVENTIONS_SPEC,
+        NEXT_STEPS_SPEC,
+        OUTBOX_SPEC,
+        AUDIT_LOG_SPEC,
+        RETENTION_REVIEW_SPEC,
+        JOB_STATUS_SPEC,
+        OVERVIEW_SPEC,
+    )
+    return Layout((), (), (), tuple(tab_view(spec) for spec in specs)).written_dates()
 
 
 def _in_shown_order(dropdowns: tuple[Dropdown, ...]) -> tuple[Dropdown, ...]:

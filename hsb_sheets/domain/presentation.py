@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from hsb_sheets.domain.columns import Column, Kind, Owner
-from hsb_sheets.domain.tabs import CASE_ID, FORM_RESPONSES, TabSpec
+from hsb_sheets.domain.tabs import CASE_ID, FORM_RESPONSES, MEETINGS, MeetingsTab, TabSpec
 
 DATE_FORMAT = "dd/mm/yyyy"
 DATE_TIME_FORMAT = "dd/mm/yyyy hh:mm"
@@ -22,6 +22,17 @@ MAX_WIDTH = 50  # characters; longer text wraps out of sight rather than pushing
 FROZEN_BUDGET = 72  # characters of frozen columns at most, so the rest of the tab can still scroll
 WIDE = 36  # a coordinator column this wide (notes) goes after the narrow ones, unfrozen
 _DATE_KINDS = (Kind.DATE, Kind.DATE_TIME)
+# The date-times the jobs write to the minute (a meeting's times, as invitations show them); every
+# other date-time they write has its seconds. A backend that cannot tell the two from the cell (Google:
+# both show as dd/mm/yyyy hh:mm) reads these back without seconds.
+TO_THE_MINUTE = {
+    MEETINGS: (
+        MeetingsTab.REQUESTED,
+        MeetingsTab.PROPOSED_START,
+        MeetingsTab.EVENT_START,
+        MeetingsTab.LAST_SENT,
+    )
+}
 _KIND_WIDTH = {Kind.DATE: 12, Kind.DATE_TIME: 18, Kind.NUMBER: 8, Kind.LIST: 28, Kind.CHOICE: 12}
 
 
@@ -39,6 +50,14 @@ class TabView:
     dates: tuple[tuple[str, str], ...]
     written_dates: tuple[str, ...] = ()  # the date columns only jobs write (their text becomes dates)
     reorder: bool = True
+    minutes: tuple[str, ...] = ()  # the written date-times the jobs write to the minute
+
+    def written_kind(self, column: str) -> str | None:
+        """How the jobs write a date column's values: ``"date"``, ``"date-time"`` (to the second) or
+        ``"minutes"``; None for a column whose text stays text."""
+        if column not in self.written_dates:
+            return None
+        return "minutes" if column in self.minutes else dict(self.dates)[column]
 
     def width(self, column: str) -> int:
         """The width of one column (a column the tab does not declare gets a plain one)."""
@@ -107,6 +126,7 @@ def tab_view(
         tuple((c.name, c.kind.value) for c in date_columns),
         tuple(c.name for c in date_columns if c.owner is not Owner.COORDINATOR),
         reorder=spec.name != FORM_RESPONSES and bool(spec.system),  # coordinators own their tables
+        minutes=tuple(c for c in TO_THE_MINUTE.get(spec.name, ()) if c in date_columns),
     )
 
 

@@ -29,6 +29,7 @@ from hsb_sheets.config import (
 from hsb_sheets.domain.tabs import FORM_RESPONSES, REFERRALS, ReferralsTab
 from hsb_sheets.errors import ConfigError
 from hsb_sheets.resources import shipped
+from hsb_sheets.services.demo_coordinators import TABS, add_coordinator_edits, coordinators_did, jobs_did
 from hsb_sheets.services.demo_data import demo_responses
 from hsb_sheets.services.overview import overview_batch
 from hsb_sheets.services.rule_source import read_rule_csv
@@ -57,6 +58,8 @@ class DemoRun:
     register: Path = Path()
     outbox: Path = Path()
     invites: Path = Path()
+    coordinators_did: list[str] = field(default_factory=list)  # case ids and register values, no names
+    jobs_did: list[str] = field(default_factory=list)
 
 
 def claim_folder(directory: Path) -> None:
@@ -106,7 +109,12 @@ def prepare_demo(directory: Path) -> Demo:
 
 
 def run_demo(demo: Demo, watcher: Watcher | None = None) -> DemoRun:
-    """Run every job once (interventions join after intake), holding the run lease."""
+    """Run every job, holding the run lease: intake, meetings, then what coordinators type, then again.
+
+    Interventions join after intake; the coordinators' edits (a meeting held with decisions, a route
+    override, linked cases, a criminal status now, a step done) after the first meetings run, so that
+    the second acts on them, and reminders and the digest see the result.
+    """
     watcher = watcher or Quiet()
     ctx, settings = demo.workspace.ctx, demo.workspace.settings
     run = DemoRun(
@@ -117,10 +125,16 @@ def run_demo(demo: Demo, watcher: Watcher | None = None) -> DemoRun:
     with ctx.lease.hold():
         run.outcomes.append(watch_job(ctx, "intake", watcher))
         add_demo_interventions(ctx)
-        for job in ("meetings", "reminders", "digest"):
+        run.outcomes.append(watch_job(ctx, "meetings", watcher))
+        if add_coordinator_edits(ctx):
+            run.outcomes.append(watch_job(ctx, "meetings", watcher))
+        for job in ("reminders", "digest"):
             run.outcomes.append(watch_job(ctx, job, watcher))
         ctx.workbook.write(overview_batch(ctx))  # as a run's last write brings it up to date
-    run.cases = cases_by_kind(ctx.workbook.read([REFERRALS])[REFERRALS].records())
+    tables = ctx.workbook.read(TABS)
+    run.cases = cases_by_kind(tables[REFERRALS].records())
+    run.coordinators_did = coordinators_did(ctx.form, tables)
+    run.jobs_did = jobs_did(ctx.form, tables)
     return run
 
 

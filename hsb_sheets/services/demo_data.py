@@ -124,7 +124,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         agency="Voluntary or community sector",
     ),
     Scenario("Kit", "Larkspur", 12, "Not known", "Peterborough", "Green", open_to="Early Help"),
-    Scenario("Linnet", "Morrow", 11, "Female", "Cambridgeshire", "Green"),
+    Scenario("Linnet", "Morrow", 11, "Female", "Cambridgeshire", "Green", risk_to_self="Yes"),
     Scenario(
         "Milo",
         "Nettlebed",

@@ -31,6 +31,15 @@ traffic; https://developers.google.com/sheets/api/reference/rest/v4/ValueRenderO
 DateTimeRenderOption), values are read as shown by default (``FORMATTED_VALUE``); with
 ``valueRenderOption=UNFORMATTED_VALUE`` numbers come back as JSON numbers and date-times as their
 serial number (``dateTimeRenderOption=SERIAL_NUMBER``, the default) or as shown (``FORMATTED_STRING``).
+A number is shown through its cell's number format, as "Date and number formats"
+(https://developers.google.com/workspace/sheets/api/guides/formats) describes: "Google Sheets, like
+most other spreadsheet applications, treats date/time values as decimal values", and a cell whose
+format is a date pattern shows its number as that date (``46317.4166...`` through ``dd/mm/yyyy hh:mm``
+is ``22/10/2026 10:00``). Formats are kept per column below the header (``repeatCell`` with a
+``numberFormat`` sets them, and re-renders the numbers there); a number written into a formatted
+column (``numberValue`` in ``updateCells``, or a JSON number through the values API, RAW or not)
+takes its format, as Google keeps a cell's format when only its value is written; the format moves
+with its column. Text is never re-read as a date (RAW), whatever its column's format.
 Grid data gives each cell's ``formattedValue`` and, when the ``fields`` mask names it (or there is no
 mask), its ``effectiveValue`` (``numberValue`` for a number or date-time, else ``stringValue``). A
 mask may select parts of it, ``effectiveValue(numberValue,boolValue)``: a text cell's effectiveValue
@@ -77,7 +86,6 @@ _LAYOUT_ONLY = frozenset(
         "addDimensionGroup",
         "updateDimensionGroup",
         "deleteDimensionGroup",
-        "repeatCell",
     }
 )
 
@@ -218,6 +226,8 @@ class Sheet:
     conditional: list[dict[str, Any]] = field(default_factory=list)
     validations: list[dict[str, Any]] = field(default_factory=list)
     # Row developer metadata: (the row's own list, the metadata). It moves with the row object.
+    # Number formats (date patterns) by column index, below the header row.
+    formats: dict[int, str] = field(default_factory=dict)
     anchors: list[tuple[list[str], dict[str, Any]]] = field(default_factory=list)
 
     def row_object(self, r: int) -> list[str]:
@@ -258,6 +268,7 @@ class Sheet:
                 row[start:start] = [""] * count
         self.columns += count
         self.formulas = {(r, c + count if c >= start else c) for r, c in self.formulas}
+        self.formats = {c + count if c >= start else c: p for c, p in self.formats.items()}
 
     def move_column(self, at: int, destination: int) -> None:
         """moveDimension of one column: ``destination`` counts positions before the move."""
@@ -270,6 +281,21 @@ class Sheet:
         order.insert(to, order.pop(at))
         where = {old: new for new, old in enumerate(order)}
         self.formulas = {(r, where.get(c, c)) for r, c in self.formulas}
+        self.formats = {where.get(c, c): p for c, p in self.formats.items()}
+
+    def number(self, r: int, c: int, number: float) -> Value:
+        """A number as the cell at (r, c) holds it: shown through that cell's format, if it has one."""
+        return Value(number, self.formats.get(c, "") if r else "")
+
+    def set_format(self, columns: range, rows: range, pattern: str) -> None:
+        """repeatCell of a number format: the columns' numbers below the header shown through it."""
+        for c in columns:
+            if rows.start >= 1:
+                self.formats[c] = pattern
+            for r in rows:
+                cell = self.get(r, c)
+                if r and isinstance(cell, Value):
+                    self.cells[r][c] = Value(cell.number, pattern)
 
     def get(self, r: int, c: int) -> str:
         return self.cells[r][c] if r < len(self.cells) and c < len(self.cells[r]) else ""
@@ -467,7 +493,7 @@ class FakeSheets:
                     if isinstance(value, str)
                     else str(value).upper()
                     if isinstance(value, bool)
-                    else Value(value)  # a JSON number stays a number, RAW or not
+                    else sheet.number(area.r0 + i, area.c0 + j, value)  # a number stays one, RAW or not
                 )
                 if option == "USER_ENTERED" and _ISO_DATE.fullmatch(text):
                     text = Value.date_time(datetime.fromisoformat(text), "yyyy-mm-dd")
@@ -824,6 +850,9 @@ class FakeSheets:
             sheet.rows = grid.get("rowCount", sheet.rows)
             sheet.columns = grid.get("columnCount", sheet.columns)
             sheet.title = props.get("title", sheet.title)
+            if "index" in props:  # the tab moves to that position (the others keep their order)
+                book.sheets.remove(sheet)
+                book.sheets.insert(int(props["index"]), sheet)
             return {}
         if kind == "appendDimension":
             sheet = book.by_id(spec["sheetId"])
@@ -881,8 +910,21 @@ class FakeSheets:
                     value = cell.get("userEnteredValue", {})
                     if "formulaValue" in value:
                         sheet.put(r0 + i, c0 + j, value["formulaValue"], formula=True)
+                    elif "numberValue" in value:
+                        sheet.put(r0 + i, c0 + j, sheet.number(r0 + i, c0 + j, value["numberValue"]))
                     else:
                         sheet.put(r0 + i, c0 + j, str(next(iter(value.values()), "")))
+            return {}
+        if kind == "repeatCell":
+            span = spec["range"]
+            sheet = book.by_id(span.get("sheetId", 0))
+            pattern = spec["cell"].get("userEnteredFormat", {}).get("numberFormat", {}).get("pattern")
+            if pattern and "numberFormat" in spec.get("fields", ""):
+                columns = range(
+                    int(span.get("startColumnIndex", 0)), int(span.get("endColumnIndex", sheet.columns))
+                )
+                rows = range(int(span.get("startRowIndex", 0)), int(span.get("endRowIndex", sheet.rows)))
+                sheet.set_format(columns, rows, pattern)
             return {}
         if kind in _LAYOUT_ONLY:
             return {}  # widths, filters, groups and formats: recorded in the request log only

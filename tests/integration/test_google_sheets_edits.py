@@ -183,8 +183,9 @@ def test_an_edit_before_every_write_changes_nothing_about_where_values_land(
         header = meetings.cells[0]
         moved = [r for r in meetings.cells[1:] if len(r) > 3 and r[header.index("Status")] == "Rescheduled"]
         assert len(moved) == 6
-        for row in moved:  # each meeting moved to the time a coordinator agreed for it
-            assert row[header.index("Event start")] == row[header.index("Agreed start")]
+        for row in moved:  # each meeting moved to the time a coordinator agreed for it (a date cell)
+            agreed = datetime.fromisoformat(row[header.index("Agreed start")])
+            assert row[header.index("Event start")] == agreed.strftime("%d/%m/%Y %H:%M")
 
 
 def test_a_column_inserted_before_every_request_stops_the_write_clearly_and_on_its_own_rows(

@@ -170,7 +170,7 @@ def test_values_go_in_raw_and_never_become_formulas(ctx: Context, fake: FakeShee
     assert referrals.cells[1][header.index("School or setting")] == '=HYPERLINK("https://example.org","x")'
     writes = [r for r in fake.server.requests if r.path.endswith(("values:batchUpdate", "ByDataFilter"))]
     assert writes and all(r.body["valueInputOption"] == "RAW" for r in writes)
-    cells = [  # appended rows: set as strings, never parsed (no formulaValue, no numbers)
+    cells = [  # appended rows: strings never parsed (no formulaValue); only the jobs' dates are numbers
         value
         for r in fake.server.requests
         if r.path.endswith(":batchUpdate") and "values" not in r.path
@@ -178,7 +178,8 @@ def test_values_go_in_raw_and_never_become_formulas(ctx: Context, fake: FakeShee
         for row in request.get("updateCells", {}).get("rows", [])
         for value in row["values"]
     ]
-    assert cells and all(set(c["userEnteredValue"]) == {"stringValue"} for c in cells)
+    kinds = {kind for c in cells for kind in c["userEnteredValue"]}
+    assert cells and kinds == {"stringValue", "numberValue"}
 
 
 def test_a_coordinator_sorting_and_inserting_rows_mid_run_cannot_misplace_a_value(

@@ -74,6 +74,15 @@ def _protect_request(sheet: Mapping[str, Any], start: int, end: int, editor: str
     return {"addProtectedRange": {"protectedRange": protected}}
 
 
+def first_requests(sheets: Mapping[str, Any], tab: str) -> list[dict[str, Any]]:
+    """Make ``tab`` the leftmost tab, the one a coordinator sees first, unless it is already."""
+    sheet = sheets.get(tab) if tab else None
+    if sheet is None or sheet["properties"].get("index", 0) == 0:
+        return []
+    properties = {"sheetId": sheet["properties"]["sheetId"], "index": 0}
+    return [{"updateSheetProperties": {"properties": properties, "fields": "index"}}]
+
+
 def add_sheet_request(spec: TabSpec) -> dict[str, Any]:
     """A new tab with room for appends and its header row frozen."""
     grid = {"rowCount": NEW_TAB_ROWS, "columnCount": max(26, len(spec.header) + 5), "frozenRowCount": 1}

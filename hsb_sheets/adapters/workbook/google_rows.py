@@ -42,7 +42,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hsb_sheets.adapters.workbook import a1
+from hsb_sheets.adapters.workbook import a1, google_dates
 from hsb_sheets.adapters.workbook.base import Append, Key, Table, Update, WriteBatch
 from hsb_sheets.adapters.workbook.plan import KeyIndex, check_unique_keys, last_used_row, plan_writes, row_key
 
@@ -60,6 +60,7 @@ class Grid:
     anchors: list[int | None]  # one per table row
     extra: list[int] = field(default_factory=list)  # ids of second anchors on a row, to delete
     stored: list[list[str]] = field(default_factory=list)  # each table row's values unformatted, as text
+    dates: Mapping[str, str] = field(default_factory=dict)  # date columns the jobs write, and how
 
     def position(self, anchor: int) -> int | None:
         """The table row holding an anchor, or None if that row is gone."""
@@ -165,11 +166,12 @@ def structural_requests(
         requests_.append({"insertDimension": {"range": span, "inheritFromBefore": True}})
     for placed in plan.placed:
         if placed.new:
-            header = plan.headers[placed.tab]
-            cells = [{"userEnteredValue": {"stringValue": placed.values.get(c, "")}} for c in header]
+            header, dates = plan.headers[placed.tab], grids[placed.tab].dates
+            cells = [{"userEnteredValue": _entered(placed.values.get(c, ""), dates.get(c))} for c in header]
             start_at = {"sheetId": grids[placed.tab].sheet_id, "rowIndex": placed.row, "columnIndex": 0}
             update = {"rows": [{"values": cells}], "fields": "userEnteredValue", "start": start_at}
             requests_.append({"updateCells": update})
+    requests_ += _date_formats(plan, grids)
     anchoring: list[Placed] = []
     made: set[tuple[str, int]] = set()
     for placed in plan.placed:
@@ -186,6 +188,27 @@ def structural_requests(
         metadata = {"metadataKey": ANCHOR_KEY, "location": {"dimensionRange": span}, "visibility": "DOCUMENT"}
         requests_.append({"createDeveloperMetadata": {"developerMetadata": metadata}})
     return requests_, anchoring
+
+
+def _entered(text: str, kind: str | None) -> dict[str, Any]:
+    """An appended cell's userEnteredValue: a date the jobs write as its number, else the text as typed."""
+    number = google_dates.number_of(text, kind) if kind else None
+    return {"stringValue": text} if number is None else {"numberValue": number}
+
+
+def _date_formats(plan: WritePlan, grids: Mapping[str, Grid]) -> list[dict[str, Any]]:
+    """The date format on the appended rows' date columns (a row inserted under the header would
+    inherit none), one request per tab and column."""
+    requests_ = []
+    for tab, (start, count) in sorted(plan.inserts.items()):
+        header = plan.headers[tab]
+        for column, kind in grids[tab].dates.items():
+            if column in header:
+                span = (start, start + count)
+                requests_.append(
+                    google_dates.format_request(grids[tab].sheet_id, header.index(column), span, kind)
+                )
+    return requests_
 
 
 def header_ranges(plan: WritePlan) -> list[str]:
@@ -214,8 +237,9 @@ def give_anchors(plan: WritePlan, anchoring: Sequence[Placed], replies: Sequence
             placed.anchor = ids[(placed.tab, placed.row)]
 
 
-def value_ranges(plan: WritePlan) -> list[dict[str, Any]]:
-    """The values:batchUpdateByDataFilter data: a probe of each header row, then each row by its anchor.
+def value_ranges(plan: WritePlan, grids: Mapping[str, Grid]) -> list[dict[str, Any]]:
+    """The values:batchUpdateByDataFilter data: a probe of each header row, then each row by its anchor
+    (a date the jobs write goes as its number, see :mod:`google_dates`).
 
     A probe writes nothing (a null cell is skipped) but makes the answer carry the header as it was
     when the write was applied.
@@ -226,10 +250,11 @@ def value_ranges(plan: WritePlan) -> list[dict[str, Any]]:
         for tab in sorted({p.tab for p in existing})
     ]
     for placed in existing:
-        header = plan.headers[placed.tab]
-        row: list[str | None] = [""] * len(header) if placed.full else [None] * len(header)
+        header, dates = plan.headers[placed.tab], grids[placed.tab].dates
+        row: list[str | float | None] = [""] * len(header) if placed.full else [None] * len(header)
         for column, value in placed.values.items():
-            row[header.index(column)] = value
+            number = google_dates.number_of(value, dates[column]) if column in dates else None
+            row[header.index(column)] = value if number is None else number  # RAW: a number stays one
         for i in placed.clear:
             row[i] = ""
         while row and row[-1] is None:
@@ -382,8 +407,10 @@ def read_answer(answer: Mapping[str, Any]) -> tuple[dict[str, list[str]], dict[i
     return headers, rows
 
 
-def grid_from_sheet(sheet: Mapping[str, Any]) -> Grid:
-    """A tab from spreadsheets.get with grid data: its values as shown, and each row's anchor."""
+def grid_from_sheet(sheet: Mapping[str, Any], dates: Mapping[str, Mapping[str, str]] | None = None) -> Grid:
+    """A tab from spreadsheets.get with grid data: its values as shown (a date the jobs wrote as its
+    text, see :mod:`google_dates`), and each row's anchor. ``dates``: per tab, the date columns the
+    jobs write."""
     properties = sheet["properties"]
     data = (sheet.get("data") or [{}])[0]
     cells = [r.get("values", []) for r in data.get("rowData", [])]
@@ -394,6 +421,9 @@ def grid_from_sheet(sheet: Mapping[str, Any]) -> Grid:
     while header and not header[-1]:
         header.pop()
     width = len(header)
+    written = {c: k for c, k in (dates or {}).get(properties["title"], {}).items() if c in header}
+    for column, kind in written.items():
+        _as_written(cells, values, header.index(column), kind)
     table = Table(properties["title"], header, [(r + [""] * width)[:width] for r in values[1:]])
     # A row of text only is stored as shown: its table row stands for it (the mask asks for no
     # stringValue); a row with a number, date-time or boolean has its own.
@@ -407,12 +437,29 @@ def grid_from_sheet(sheet: Mapping[str, Any]) -> Grid:
     grid = properties.get("gridProperties", {})
     extra = [i for ids in held for i in ids[1:]]
     return Grid(
-        table, int(properties["sheetId"]), int(grid.get("rowCount", 0)), anchors, extra=extra, stored=stored
+        table,
+        int(properties["sheetId"]),
+        int(grid.get("rowCount", 0)),
+        anchors,
+        extra=extra,
+        stored=stored,
+        dates=written,
     )
 
 
 _shown = operator.methodcaller("get", "formattedValue", "")  # a cell's text as shown (C speed: 50,000 rows)
 _has_effective = operator.methodcaller("__contains__", "effectiveValue")
+
+
+def _as_written(
+    cells: Sequence[Sequence[Mapping[str, Any]]], values: list[list[str]], at: int, kind: str
+) -> None:
+    """A date column's numbers read as the text the jobs wrote (what does not read as one is shown)."""
+    for r in range(1, len(values)):
+        if at < len(cells[r]) and "numberValue" in cells[r][at].get("effectiveValue", {}):
+            text = google_dates.cell_text(cells[r][at]["effectiveValue"]["numberValue"], kind)
+            if text is not None:
+                values[r][at] = text
 
 
 def _unformatted(cell: Mapping[str, Any]) -> str:

@@ -51,6 +51,7 @@ from hsb_sheets.adapters.workbook.google_client import (
 from hsb_sheets.adapters.workbook.google_layout import (
     LAYOUT_KEY,
     add_sheet_request,
+    first_requests,
     layout_requests,
     marker_requests,
     unhighlight_requests,
@@ -59,7 +60,7 @@ from hsb_sheets.adapters.workbook.google_layout import (
 )
 from hsb_sheets.adapters.workbook.google_rows import Grid, RowWrite
 from hsb_sheets.adapters.workbook.responses_tab import responses_tab
-from hsb_sheets.domain.layout import Layout
+from hsb_sheets.domain.layout import Layout, written_dates
 from hsb_sheets.domain.tabs import FORM_RESPONSES, TabSpec
 from hsb_sheets.errors import WorkbookError
 from hsb_sheets.logs import log
@@ -99,12 +100,15 @@ class SheetsWorkbook:
         spreadsheet_id: str,
         editor: str | None = None,
         form_questions: Sequence[str] | None = None,
+        dates: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.http = http
         self.spreadsheet_id = spreadsheet_id
         self.editor = editor  # the service account: the only editor of protected system columns
         # The form is linked: its responses tab is the one whose header is Timestamp and these titles.
         self.form_questions = None if form_questions is None else tuple(form_questions)
+        # The date columns the jobs write, per tab, and how: written and read as real date cells.
+        self.dates = written_dates() if dates is None else dates
         self._responses: str | None = None  # that tab's name, found this session
         self._lock = threading.RLock()
         self._depth = 0
@@ -189,7 +193,7 @@ class SheetsWorkbook:
         params = {"includeGridData": "true", "fields": WHOLE_FIELDS}
         url = SPREADSHEET_URL % self.spreadsheet_id
         answer = self._call("read the register", lambda: self.http.request("get", url, params=params).json())
-        grids = [google_rows.grid_from_sheet(sheet) for sheet in answer.get("sheets", [])]
+        grids = [google_rows.grid_from_sheet(sheet, self.dates) for sheet in answer.get("sheets", [])]
         properties = answer.get("properties", {})
         self._info = SpreadsheetInfo(
             str(properties.get("title", "")),
@@ -215,7 +219,7 @@ class SheetsWorkbook:
         )
         grids = {}
         for sheet in answer.get("sheets", []):
-            grid = google_rows.grid_from_sheet(sheet)
+            grid = google_rows.grid_from_sheet(sheet, self.dates)
             grids[grid.table.name] = grid
         return {name: grids[name] for name in names}
 
@@ -348,7 +352,7 @@ class SheetsWorkbook:
                 lambda body=body: self.http.batch_update(self.spreadsheet_id, body),  # type: ignore[misc]
             )
             for sheet in answer.get("updatedSpreadsheet", {}).get("sheets", []):
-                grid = google_rows.grid_from_sheet(sheet)
+                grid = google_rows.grid_from_sheet(sheet, self.dates)
                 grids[grid.table.name] = grid
             wide = bool(rows)
         return grids
@@ -372,7 +376,7 @@ class SheetsWorkbook:
             inserted = google_rows.headers_of(answer.get("updatedSpreadsheet", {}))
         headers: dict[str, list[str]] = {}
         rows: dict[int, list[str]] = {}
-        data = google_rows.value_ranges(plan)
+        data = google_rows.value_ranges(plan, grids)
         if any("developerMetadataLookup" in d["dataFilter"] for d in data):
             values = {"valueInputOption": "RAW", "includeValuesInResponse": True, "data": data}
             answer = self._post("write to the register", "/values:batchUpdateByDataFilter", values)
@@ -401,7 +405,7 @@ class SheetsWorkbook:
                 f"write to the '{tab}' tab", lambda: self.http.batch_update(self.spreadsheet_id, body)
             )
             sheets = answer.get("updatedSpreadsheet", {}).get("sheets", [])
-            after = google_rows.grid_from_sheet(sheets[0])
+            after = google_rows.grid_from_sheet(sheets[0], self.dates)
             if not google_claim.unchanged(before, after, keep):
                 self._forget()
             if self._depth:
@@ -493,6 +497,7 @@ class SheetsWorkbook:
                     requests_ += laid_out
             cleared = {name: {**sheet, "conditionalFormats": []} for name, sheet in sheets.items()}
             requests_ += layout_requests(layout, cleared, headers, self.editor)
+            requests_ += first_requests(sheets, layout.first)
             requests_ += marker_requests(layout.fingerprint(), replace=marker is not None)
             self._call(
                 "format the register",

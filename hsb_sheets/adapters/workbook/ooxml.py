@@ -18,6 +18,7 @@ over every row.
 
 from __future__ import annotations
 
+import copy
 import io
 import posixpath
 import re
@@ -47,6 +48,8 @@ _N = {"m": MAIN}
 _C, _ROW, _V, _IS, _T = (f"{{{MAIN}}}{tag}" for tag in ("c", "row", "v", "is", "t"))
 _RUNS = etree.XPath("m:t | m:r/m:t", namespaces=_N)  # text and rich-text runs, not phonetic hints
 # Characters XML 1.0 cannot hold (a pasted control character must not break the register).
+LINE_HEIGHT = 15  # points: one line of the default 11 pt font
+MAX_LINES = 10  # a row grows for this many lines at most; a longer text scrolls within its cell
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -114,6 +117,7 @@ class Package:
         self._shared: list[str] | None = None
         self._styles: etree._Element | None = None  # parsed once a date style is looked up
         self._date_styles: dict[str, int] = {}
+        self._wrap_styles: dict[int, int] = {}  # a cell style -> the same style wrapping text
 
     def _sheet_parts(self) -> dict[str, str]:
         workbook = etree.fromstring(self.parts["xl/workbook.xml"])
@@ -249,6 +253,20 @@ class Package:
         self._date_styles[code] = found
         return found
 
+    def _wrap_style(self, base: int) -> int | None:
+        """The cell style that is ``base`` with text wrapped, added to the styles if missing."""
+        if base not in self._wrap_styles:
+            raw = self.parts.get("xl/styles.xml")
+            if raw is None:
+                return None
+            if self._styles is None:
+                self._styles = _parse(raw)
+            found = _find_or_add_wrapping(self._styles, base)
+            while found >= len(self._kinds):
+                self._kinds.append(self._kinds[base] if base < len(self._kinds) else DateKind.NONE)
+            self._wrap_styles[base] = found
+        return self._wrap_styles[base]
+
     def _write_cell(self, row: etree._Element, number: int, column: int, value: str, dates: bool) -> None:
         cell = None
         following = None
@@ -290,6 +308,11 @@ class Package:
         t.text = text
         if text != text.strip() or "\n" in text:
             t.set(XML_SPACE, "preserve")
+        if "\n" in text:  # lines of their own, not one line running over the cells beside it
+            wrapping = self._wrap_style((_whole(style) or 0) if style else 0)
+            if wrapping is not None:
+                cell.set("s", str(wrapping))
+            _fit_lines(row, text.count("\n") + 1)
 
     def to_bytes(self) -> bytes:
         """The package with changed sheets re-serialised and every other part as it was."""
@@ -368,6 +391,50 @@ def _find_or_add_style(styles: etree._Element, code: str) -> int:
     )
     cell_formats.set("count", str(len(entries) + 1))
     return len(entries)
+
+
+def _find_or_add_wrapping(styles: etree._Element, base: int) -> int:
+    """The index of a cellXfs entry like entry ``base`` but wrapping text, adding it if there is none."""
+    cell_formats = styles.find("m:cellXfs", _N)
+    if cell_formats is None:
+        raise PackageError("cellXfs missing")
+    entries = list(cell_formats.iterfind("m:xf", _N))
+    if base < len(entries) and _wraps(entries[base]):
+        return base
+    wanted = copy.deepcopy(entries[base]) if base < len(entries) else etree.Element(f"{{{MAIN}}}xf")
+    alignment = wanted.find("m:alignment", _N)
+    if alignment is None:
+        alignment = etree.SubElement(wanted, f"{{{MAIN}}}alignment")
+    alignment.set("wrapText", "1")
+    alignment.set("vertical", alignment.get("vertical", "top"))
+    wanted.set("applyAlignment", "1")
+    wanted.tail = None
+    shape = etree.tostring(wanted, with_tail=False)
+    for index, xf in enumerate(entries):
+        if etree.tostring(xf, with_tail=False) == shape:
+            return index
+    cell_formats.append(wanted)
+    cell_formats.set("count", str(len(entries) + 1))
+    return len(entries)
+
+
+def _fit_lines(row: etree._Element, lines: int) -> None:
+    """A row tall enough for a cell of ``lines`` lines: LibreOffice and Excel keep a row's height as
+    saved (they do not grow it on opening), so text wrapped in a row of one line would run under the
+    rows below."""
+    try:
+        height = float(row.get("ht", "0"))
+    except ValueError:
+        height = 0.0
+    wanted = LINE_HEIGHT * min(lines, MAX_LINES)
+    if wanted > height:
+        row.set("ht", f"{wanted:g}")
+        row.set("customHeight", "1")
+
+
+def _wraps(xf: etree._Element) -> bool:
+    alignment = xf.find("m:alignment", _N)
+    return alignment is not None and alignment.get("wrapText") in ("1", "true")
 
 
 def _fix_filter(sheet: Sheet) -> None:

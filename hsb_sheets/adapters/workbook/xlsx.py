@@ -243,6 +243,7 @@ class XlsxWorkbook:
         with self.session():
             book = self._open_book()
             changes, laid_out = xlsx_layout.lay_out_tabs(book, layout.views, LAYOUT_ROWS)
+            changes += xlsx_layout.put_first(book, layout.first)
             changes += [c for d in layout.dropdowns if (c := xlsx_layout.add_dropdown(book[d.tab], d, ROWS))]
             red = (xlsx_layout.add_highlight(book[h.tab], h, ROWS) for h in layout.highlights)
             changes += [c for c in red if c]

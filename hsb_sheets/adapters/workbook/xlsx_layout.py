@@ -62,6 +62,25 @@ def lay_out_tabs(book: Workbook, views: Sequence[TabView], rows: int) -> tuple[l
     return changes, laid_out
 
 
+def put_first(book: Workbook, tab: str) -> list[str]:
+    """Make ``tab`` the leftmost tab and the one the workbook opens on (if it exists and is not yet)."""
+    if not tab or tab not in book.sheetnames:
+        return []
+    sheet = book[tab]
+    at = book.sheetnames.index(tab)
+    if (
+        at == 0
+        and book.active is sheet
+        and all(s.sheet_view.tabSelected == (s is sheet) for s in book.worksheets)
+    ):
+        return []
+    book.move_sheet(sheet, offset=-at)
+    for other in book.worksheets:
+        other.sheet_view.tabSelected = other is sheet  # one selected tab, or they are grouped
+    book.active = 0
+    return [f"made '{tab}' the first tab"]
+
+
 def rearrange(sheet: Worksheet, header: Sequence[str], target: Sequence[str]) -> None:
     """Move whole columns so the header reads ``target`` (a permutation of ``header``).
 
