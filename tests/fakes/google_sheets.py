@@ -47,7 +47,7 @@ then has none of them and is left out (the sub-selection syntax of
 https://developers.google.com/workspace/sheets/api/guides/field-masks).
 
 Google answers a whole 50,000-row register in well under a second; so that the fake does too, a
-row of text is encoded as JSON once while its cells stay the same (the JSON sent is unchanged).
+row is encoded as JSON once while its cells stay the same (the JSON sent is unchanged).
 """
 
 from __future__ import annotations
@@ -390,7 +390,7 @@ class FakeSheets:
         self.before: dict[str, list[Callable[[], None] | None]] = {}
         self.server = FakeGoogleServer(Discovery("sheets.v4"), self.handle, extra=self.drive)
         # Rows of text as encoded JSON, by their cells (see :meth:`_row_json`).
-        self._encoded: dict[tuple[bool, tuple[str, ...]] | None, str] = {}
+        self._encoded: dict[tuple[bool, bool, tuple[Any, ...]], str] = {}
 
     def start(self) -> str:
         return self.server.start()
@@ -609,21 +609,25 @@ class FakeSheets:
         return {"startRow": area.r0, "startColumn": area.c0, "rowData": row_data, "rowMetadata": row_metadata}
 
     def _row_json(self, row: list[str], stored: bool, text: bool) -> str:
-        """A RowData as JSON text; a row of text only is encoded once while it holds the same cells."""
+        """A RowData as JSON text, encoded once while the row holds the same cells."""
         cut = len(row)
         while cut and not row[cut - 1]:
             cut -= 1
         if not cut:
             return "{}"
         cells = row[:cut]
-        key = (stored and text, tuple(cells)) if all(type(v) is str for v in cells) else None
-        encoded = self._encoded.get(key) if key is not None else None
+        # A number or date-time cell is its shown text, its number and its pattern.
+        key = (
+            stored,
+            text,
+            tuple((str(v), v.number, v.pattern) if isinstance(v, Value) else v for v in cells),
+        )
+        encoded = self._encoded.get(key)
         if encoded is None:
             encoded = json.dumps({"values": [cell_data(v, stored, text) if v else {} for v in cells]})
-            if key is not None:
-                if len(self._encoded) >= ENCODED_ROWS_KEPT:
-                    self._encoded.clear()
-                self._encoded[key] = encoded
+            if len(self._encoded) >= ENCODED_ROWS_KEPT:
+                self._encoded.clear()
+            self._encoded[key] = encoded
         return encoded
 
     def spreadsheet(

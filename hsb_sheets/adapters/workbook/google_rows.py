@@ -40,6 +40,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Any
 
 from hsb_sheets.adapters.workbook import a1, google_dates
@@ -424,13 +425,11 @@ def grid_from_sheet(sheet: Mapping[str, Any], dates: Mapping[str, Mapping[str, s
     written = {c: k for c, k in (dates or {}).get(properties["title"], {}).items() if c in header}
     for column, kind in written.items():
         _as_written(cells, values, header.index(column), kind)
-    table = Table(properties["title"], header, [(r + [""] * width)[:width] for r in values[1:]])
+    rows = [r if len(r) == width else (r + [""] * width)[:width] for r in values[1:]]  # r: a fresh list
+    table = Table(properties["title"], header, rows)
     # A row of text only is stored as shown: its table row stands for it (the mask asks for no
     # stringValue); a row with a number, date-time or boolean has its own.
-    stored = [
-        ([_unformatted(c) for c in r] + [""] * width)[:width] if any(map(_has_effective, r)) else row
-        for r, row in zip(cells[1 : len(values)], table.rows, strict=True)
-    ]
+    stored = [_stored(r, row) for r, row in zip(cells[1 : len(values)], table.rows, strict=True)]
     held = list(_anchors(data.get("rowMetadata", [])))
     anchors = [ids[0] if ids else None for ids in held[1 : len(table.rows) + 1]]
     anchors += [None] * (len(table.rows) - len(anchors))
@@ -460,6 +459,17 @@ def _as_written(
             text = google_dates.cell_text(cells[r][at]["effectiveValue"]["numberValue"], kind)
             if text is not None:
                 values[r][at] = text
+
+
+def _stored(cells: Sequence[Mapping[str, Any]], row: list[str]) -> list[str]:
+    """A table row's values as stored: its own list where a cell has an effectiveValue, else the row."""
+    kept = list(compress(range(len(row)), map(_has_effective, cells)))  # compress stops at the shorter
+    if not kept:
+        return row
+    stored = list(row)  # a cell without an effectiveValue is stored as shown
+    for i in kept:
+        stored[i] = _unformatted(cells[i])
+    return stored
 
 
 def _unformatted(cell: Mapping[str, Any]) -> str:
