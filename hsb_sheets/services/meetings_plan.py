@@ -225,12 +225,14 @@ class Planner:
             for case_id, referral in referrals.items()
         }
         have = {case_of(row) for row in rows}
+        asked_for = list(requested)
+        numbered = rows + asked_for  # a meeting a decision asked for this run holds its number too
         plans: list[RowPlan] = []
         for case_id, referral in referrals.items():
             if referral.get(ReferralsTab.MEETING) and (case_id not in have or case_id in wanted):
-                new = self.new_row(case_id, referral, _next_number(case_id, rows))
+                new = self.new_row(case_id, referral, _next_number(case_id, numbered))
                 plans.append(RowPlan(new, self.step(new, referrals), new=True))
-        for asked in requested:
+        for asked in asked_for:
             plans.append(RowPlan(asked, self.step(asked, referrals), new=True))
         references = Counter(row.get(MeetingsTab.MEETING, "").strip() for row in rows)
         for row in rows:

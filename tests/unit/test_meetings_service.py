@@ -25,6 +25,7 @@ from hsb_sheets.domain.tabs import (
     OUTBOX,
     REFERRALS,
     SETTINGS,
+    MeetingsTab,
 )
 from hsb_sheets.resources import shipped
 from hsb_sheets.services.context import Context
@@ -296,6 +297,22 @@ def test_planning_asks_the_calendar_only_who_is_busy(ctx: Context) -> None:
     assert plan.new and isinstance(plan.step, Invite)
     assert plan.step.event.start == datetime(2026, 3, 12, 12, 0, tzinfo=UTC)
     assert fake.calls == ["busy"] and fake.sent == [] and meetings(ctx) == []
+
+
+def test_a_meeting_a_decision_asked_for_and_one_a_new_route_needs_get_different_numbers(ctx: Context) -> None:
+    """In one run a case may need a new route meeting (an override) while a decision asks for a
+    team around the child: each gets its own meeting number, never the same reference twice."""
+    refer(ctx, traffic_light="Red")
+    run_meetings(ctx)
+    tables = ctx.workbook.read([REFERRALS, MEETINGS, DIRECTORY, SETTINGS])
+    planner = Planner(ctx, read_policy(tables[SETTINGS]), parse_directory(tables[DIRECTORY].records()))
+    referrals = {r[CASE_ID]: r for r in tables[REFERRALS].records()}
+    [case_id] = referrals
+    rows = list(tables[MEETINGS].records())
+    asked = planner.new_row(case_id, referrals[case_id], 2)  # as the next steps planner numbers it
+    plans = planner.plan(referrals, rows, {case_id}, [asked])
+    new = [plan.row[MeetingsTab.MEETING] for plan in plans if plan.new]
+    assert sorted(new) == [f"{case_id}-2", f"{case_id}-3"]
 
 
 def test_a_refused_invitation_needs_scheduling_and_an_unreachable_calendar_waits(ctx: Context) -> None:
