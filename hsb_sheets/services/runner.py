@@ -22,6 +22,7 @@ from hsb_sheets.adapters.workbook.base import Append, WriteBatch
 from hsb_sheets.adapters.workbook.journaled import previewing
 from hsb_sheets.errors import HsbError
 from hsb_sheets.logs import log
+from hsb_sheets.services.collection import collection_held
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.digest import run_digest
 from hsb_sheets.services.intake import run_intake
@@ -212,7 +213,7 @@ def run_jobs(
     """
     outcomes: list[JobOutcome] = []
     failures: list[JobFailed] = []
-    with hold_waiting(ctx.lease, wait, sleep):
+    with collection_held(), hold_waiting(ctx.lease, wait, sleep):
         ctx.deferred = WriteBatch()
         try:
             for name in names or tuple(JOBS):
