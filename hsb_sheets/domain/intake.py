@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from hsb_sheets.domain.dates import DateFormatError, parse_timestamp
+from hsb_sheets.domain.dates import DateFormatError, parse_date, parse_timestamp
 from hsb_sheets.domain.decision import Decision
 from hsb_sheets.domain.facts import FactValue, derive_facts
 from hsb_sheets.domain.form import TIMESTAMP, FormDefinition
@@ -33,27 +33,64 @@ class KnownChild:
     received: date
 
 
-class DuplicateIndex:
-    """Finds referrals of the same child (name and date of birth) received within 30 days."""
+@dataclass(frozen=True)
+class UnreadChild:
+    """A referral on the register as its row holds it: its dates are read only when a response names
+    the same child, since a register holds every case and a run brings a handful of responses."""
 
-    def __init__(self, known: Iterable[KnownChild] = ()) -> None:
-        self._by_child: dict[tuple[str, str, date], list[KnownChild]] = {}
+    label: str
+    first_name: str
+    last_name: str
+    dob: str
+    received: str
+    locale: str = "en-GB"
+
+    def read(self) -> KnownChild | None:
+        """The referral with its dates read; None when either cannot be read (it is then skipped)."""
+        try:
+            born = parse_date(self.dob, self.locale)
+            received = parse_timestamp(self.received, self.locale).date()
+        except DateFormatError:
+            return None
+        return KnownChild(self.label, self.first_name, self.last_name, born, received)
+
+
+def _name(first: str, last: str) -> tuple[str, str]:
+    return (" ".join(first.split()).casefold(), " ".join(last.split()).casefold())
+
+
+class DuplicateIndex:
+    """Finds referrals of the same child (name and date of birth) received within 30 days.
+
+    ``unread`` referrals (the register's) have their dates read the first time a response names the
+    same child; until then only their names are held.
+    """
+
+    def __init__(self, known: Iterable[KnownChild] = (), unread: Iterable[UnreadChild] = ()) -> None:
+        self._by_name: dict[tuple[str, str], list[KnownChild]] = {}
+        self._unread: dict[tuple[str, str], list[UnreadChild]] = {}
+        for waiting in unread:
+            self._unread.setdefault(_name(waiting.first_name, waiting.last_name), []).append(waiting)
         for child in known:
             self.add(child)
 
-    @staticmethod
-    def _key(first: str, last: str, dob: date) -> tuple[str, str, date]:
-        return (" ".join(first.split()).casefold(), " ".join(last.split()).casefold(), dob)
+    def _named(self, name: tuple[str, str]) -> list[KnownChild]:
+        """The referrals of a name, the register's read first (so they keep coming first)."""
+        known = self._by_name.setdefault(name, [])
+        for child in self._unread.pop(name, ()):
+            if (read := child.read()) is not None:
+                known.append(read)
+        return known
 
     def add(self, child: KnownChild) -> None:
         """Remember a referral."""
-        key = self._key(child.first_name, child.last_name, child.dob)
-        self._by_child.setdefault(key, []).append(child)
+        self._named(_name(child.first_name, child.last_name)).append(child)
 
     def matches(self, first: str, last: str, dob: date, received: date) -> tuple[str, ...]:
         """Labels of earlier referrals of this child within the window."""
-        found = self._by_child.get(self._key(first, last, dob), [])
-        return tuple(c.label for c in found if abs(c.received - received) <= DUPLICATE_WINDOW)
+        found = self._named(_name(first, last))
+        near = [c for c in found if c.dob == dob and abs(c.received - received) <= DUPLICATE_WINDOW]
+        return tuple(c.label for c in near)
 
 
 @dataclass(frozen=True)

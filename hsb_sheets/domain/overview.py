@@ -99,6 +99,16 @@ def _due_items(
     return [(case, measure) for case, measure in items if case]
 
 
+REFERRAL_COLUMNS = (
+    CASE_ID,
+    AREA,
+    ReferralsTab.WORKER,
+    ReferralsTab.STATUS,
+    ReferralsTab.ROUTE_OVERRIDE,
+    ReferralsTab.ROUTE,
+)  # all :func:`overview` reads of a referral
+
+
 def overview(
     referrals: Sequence[Row],
     meetings: Iterable[Row],

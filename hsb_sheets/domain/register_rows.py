@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
-from hsb_sheets.domain.dates import DateFormatError, parse_date, parse_timestamp
 from hsb_sheets.domain.form import FormDefinition
-from hsb_sheets.domain.intake import KnownChild, NewIssue, NewReferral
+from hsb_sheets.domain.intake import NewIssue, NewReferral, UnreadChild
 from hsb_sheets.domain.tabs import (
     CASE_ID,
     DECISION_COLUMNS,
@@ -75,21 +74,28 @@ def issue_row(issue: NewIssue) -> dict[str, str]:
     }
 
 
+def duplicate_columns(form: FormDefinition) -> tuple[str, ...]:
+    """The Referrals columns :func:`known_children` reads."""
+    fields = ("child_first_name", "child_last_name", "child_dob")
+    return (CASE_ID, RECEIVED, *(form.field(f).column for f in fields))
+
+
 def known_children(
     records: Iterable[Mapping[str, str]], form: FormDefinition, locale: str
-) -> list[KnownChild]:
-    """Referrals on the register, for duplicate detection (rows that cannot be read are skipped)."""
+) -> list[UnreadChild]:
+    """Referrals on the register, for duplicate detection (their dates are read only when needed, and
+    rows whose dates cannot be read are then skipped)."""
     first = form.field("child_first_name").column
     last = form.field("child_last_name").column
     dob = form.field("child_dob").column
-    known = []
-    for record in records:
-        try:
-            born = parse_date(record.get(dob, ""), locale)
-            received = parse_timestamp(record.get(RECEIVED, ""), locale).date()
-        except DateFormatError:
-            continue
-        known.append(
-            KnownChild(record.get(CASE_ID, ""), record.get(first, ""), record.get(last, ""), born, received)
+    return [
+        UnreadChild(
+            record.get(CASE_ID, ""),
+            record.get(first, ""),
+            record.get(last, ""),
+            record.get(dob, ""),
+            record.get(RECEIVED, ""),
+            locale,
         )
-    return known
+        for record in records
+    ]

@@ -52,6 +52,8 @@ class CaseChanges:
     wanted: set[str] = field(default_factory=set)  # cases whose decision now needs a new meeting
     decided: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # Every row with a case id, the last row of an id on several; a planned change already made.
+    by_case: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _cell(value: object) -> str:
@@ -153,9 +155,11 @@ def plan_case_changes(
     now: datetime,
 ) -> CaseChanges:
     """Plan every case's changes (``rules`` is called only if a case is to be decided again)."""
-    rows = [dict(r) for r in referrals if r.get(ReferralsTab.CASE_ID, "").strip()]
+    every = [dict(r) for r in referrals]
+    rows = [r for r in every if r.get(ReferralsTab.CASE_ID, "").strip()]
     counts = Counter(r[ReferralsTab.CASE_ID] for r in rows)
     changes = CaseChanges({}, [dict(m) for m in meetings])
+    changes.by_case = {r[ReferralsTab.CASE_ID]: r for r in every if r.get(ReferralsTab.CASE_ID)}
     for row in rows:
         case_id = row[ReferralsTab.CASE_ID]
         if counts[case_id] > 1:  # no write can address it; the intake job never makes one

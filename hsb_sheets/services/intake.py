@@ -11,7 +11,7 @@ from hsb_sheets.adapters.journal.base import case_ids_given
 from hsb_sheets.adapters.workbook.base import Append, WriteBatch
 from hsb_sheets.domain.intake import CaseNumbers, DuplicateIndex, IntakePlan, plan_intake
 from hsb_sheets.domain.outbox_keys import OutboxKey
-from hsb_sheets.domain.register_rows import issue_row, known_children, referral_row
+from hsb_sheets.domain.register_rows import duplicate_columns, issue_row, known_children, referral_row
 from hsb_sheets.domain.responses import map_columns, read_responses
 from hsb_sheets.domain.tabs import (
     AUDIT_LOG,
@@ -147,12 +147,13 @@ def run_intake(
             | set(issues.column(RESPONSE_ID))
             | set(tables[AUDIT_LOG].column(RESPONSE_ID))
         )
+        known = referrals.records(duplicate_columns(ctx.form))
         plan = plan_intake(
             ctx.form,
             table,
             responses,
             ingested - {""},
-            DuplicateIndex(known_children(referrals.records(), ctx.form, policy.date_locale)),
+            DuplicateIndex(unread=known_children(known, ctx.form, policy.date_locale)),
             CaseNumbers(
                 referrals.column(CASE_ID)
                 + tables[AUDIT_LOG].column(CASE_ID)

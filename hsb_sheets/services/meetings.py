@@ -385,10 +385,9 @@ def run_meetings(
         planner = Planner(ctx, policy, parse_directory(tables[DIRECTORY].records()))
         report = MeetingsReport(dry_run=dry_run)
         changes = case_changes(ctx, tables, report)  # before meetings: they follow the decision now
-        referrals = {
+        referrals = changes.by_case or {
             r[ReferralsTab.CASE_ID]: r for r in tables[REFERRALS].records() if r.get(ReferralsTab.CASE_ID)
-        }
-        referrals.update(changes.referrals)
+        }  # a register whose Referrals tab setup has yet to repair: its cases as they stand
         rows = changes.meetings
         steps = StepPlanner(ctx.form, policy, planner.work, planner.now, JOB).plan(
             referrals, rows, tables[NEXT_STEPS].records()

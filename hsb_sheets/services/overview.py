@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from hsb_sheets.adapters.workbook.base import Append, Table, Update, WriteBatch
-from hsb_sheets.domain.overview import NEXT_STEPS, Line, overview
+from hsb_sheets.domain.overview import NEXT_STEPS, REFERRAL_COLUMNS, Line, overview
 from hsb_sheets.domain.register_rows import format_time
 from hsb_sheets.domain.tabs import (
     INTAKE_ISSUES,
@@ -52,7 +52,7 @@ def overview_batch(ctx: Context) -> WriteBatch:
         return WriteBatch()
     now = ctx.now()
     lines = overview(
-        list(tables[REFERRALS].records()),
+        list(tables[REFERRALS].records(REFERRAL_COLUMNS)),
         tables[MEETINGS].records(),
         tables[INTERVENTIONS].records(),
         tables[INTAKE_ISSUES].records(),

@@ -145,9 +145,7 @@ def run_reminders(
         policy = read_policy(tables[SETTINGS])
         directory = parse_directory(tables[DIRECTORY].records())
         run = _Run(ctx, policy, directory, tables[OUTBOX].column(OutboxTab.KEY), dry_run)
-        referrals = {
-            r[ReferralsTab.CASE_ID]: r for r in tables[REFERRALS].records() if r.get(ReferralsTab.CASE_ID)
-        }
+        referrals = tables[REFERRALS].keyed(ReferralsTab.CASE_ID)
         records = list(tables[INTERVENTIONS].records())
         keys = Counter(_key_of(r) for r in records)
         for record in records:

@@ -303,7 +303,8 @@ def case_dates(
                 activity.setdefault(case_id, []).append(moment.date())
     born_at = birth_column(form)
     cases = []
-    for record in tables[REFERRALS].records():
+    read = (CASE_ID, ReferralsTab.STATUS, ReferralsTab.RECEIVED, *((born_at,) if born_at else ()))
+    for record in tables[REFERRALS].records(read):
         case_id = record.get(CASE_ID, "").strip()
         if not case_id:
             continue

@@ -7,7 +7,7 @@ answer such as ``=HYPERLINK(...)`` is stored as the characters typed, never as a
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -82,10 +82,43 @@ class Table:
         i = self.index(name)
         return [row[i] for row in self.rows]
 
-    def records(self) -> Iterator[dict[str, str]]:
-        """Each row as a mapping of header to value."""
+    def records(self, columns: Iterable[str] | None = None) -> Iterator[dict[str, str]]:
+        """Each row as a mapping of header to value; of the header's ``columns`` only, if given (a job
+        reading a few columns of every case need not map all of them)."""
+        if columns is None:
+            for row in self.rows:
+                yield dict(zip(self.header, row, strict=False))
+            return
+        wanted = [(c, self.header.index(c)) for c in dict.fromkeys(columns) if c in self.header]
         for row in self.rows:
-            yield dict(zip(self.header, row, strict=False))
+            yield {c: row[i] for c, i in wanted}
+
+    def keyed(self, column: str) -> Keyed:
+        """The rows by one column's value (as it is; blanks left out, the last row of a value kept), each
+        made a mapping only when asked for: a job that looks up a few cases need not map them all.
+        A tab without the column has no rows by it."""
+        return Keyed(self, self.header.index(column) if column in self.header else None)
+
+
+class Keyed(Mapping[str, dict[str, str]]):
+    """A table's rows by a column's value, as :meth:`Table.keyed` gives them (a fresh dict per lookup)."""
+
+    def __init__(self, table: Table, column: int | None) -> None:
+        self._table = table
+        rows = table.rows if column is not None else []
+        self._at = {key: i for i, row in enumerate(rows) if (key := row[column or 0])}
+
+    def __getitem__(self, key: str) -> dict[str, str]:
+        return dict(zip(self._table.header, self._table.rows[self._at[key]], strict=False))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._at
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
 
 
 @dataclass(frozen=True)
