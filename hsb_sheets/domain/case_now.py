@@ -73,6 +73,9 @@ def _choice(form: FormDefinition, column: str, field_id: str, text: str) -> str:
     return match
 
 
+FACTS_NOW_COLUMNS = (*FACTS_NOW_FIELDS, ReferralsTab.ROUTE_OVERRIDE)  # all read_facts_now reads
+
+
 def read_facts_now(form: FormDefinition, row: Mapping[str, str]) -> FactsNow:
     """The row's facts now and route override; CellProblem naming every value that cannot be used."""
     problems: list[str] = []

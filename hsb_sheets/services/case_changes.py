@@ -26,7 +26,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from hsb_sheets.adapters.workbook.base import Update, WriteBatch
-from hsb_sheets.domain.case_now import ROUTE_MEETINGS, case_decision_now, read_facts_now
+from hsb_sheets.domain.case_now import (
+    FACTS_NOW_COLUMNS,
+    ROUTE_MEETINGS,
+    FactsNow,
+    case_decision_now,
+    read_facts_now,
+)
 from hsb_sheets.domain.cells import CellProblem, echo
 from hsb_sheets.domain.decision import Decision
 from hsb_sheets.domain.form import FormDefinition
@@ -99,14 +105,31 @@ class _Planner:
     def __init__(self, form: FormDefinition, rules: Callable[[], RuleTable], now: datetime) -> None:
         self.form, self.rules, self.now = form, rules, now
         self.batch = WriteBatch()
+        # Facts now by the cells they are read from: a register repeats a few values on every case.
+        self._facts: dict[tuple[str, ...], tuple[FactsNow, str] | str] = {}
+
+    def facts_now(self, row: Mapping[str, str]) -> tuple[FactsNow, str]:
+        """The row's facts now and their record (as read_facts_now); CellProblem if unusable."""
+        cells = tuple(row.get(column, "") for column in FACTS_NOW_COLUMNS)
+        known = self._facts.get(cells)
+        if known is None:
+            try:
+                facts = read_facts_now(self.form, row)
+                known = (facts, facts.record())
+            except CellProblem as problem:
+                known = problem.reason
+            self._facts[cells] = known
+        if isinstance(known, str):
+            raise CellProblem(known)
+        return known
 
     def audit(self, action: str, case_id: str, detail: str, rule_ids: Iterable[str] = ()) -> None:
         self.batch.appends.append(audit(self.now, JOB, action, case_id, rule_ids, detail))
 
     def decide_again(self, case_id: str, row: dict[str, str], changes: CaseChanges) -> dict[str, str]:
         """The row's new decision cells if its coordinator values changed; CellProblem if unusable."""
-        now = read_facts_now(self.form, row)
-        if now.record() == row.get(ReferralsTab.DECIDED_WITH, ""):
+        now, record = self.facts_now(row)
+        if record == row.get(ReferralsTab.DECIDED_WITH, ""):
             return {}
         case = case_decision_now(self.form, self.rules(), row)
         cells = decision_cells(case.decision, bool(case.facts["criminal_process"]))
@@ -119,13 +142,13 @@ class _Planner:
         self.audit(
             "route overridden" if overridden else "case decided again",
             case_id,
-            f"with {now.record() or 'the answers on the form'}: " + ("; ".join(what) or "nothing changed"),
+            f"with {record or 'the answers on the form'}: " + ("; ".join(what) or "nothing changed"),
             case.decision.rules_fired,
         )
         changes.decided.append(case_id)
         if row.get(ReferralsTab.MEETING, "") != cells[ReferralsTab.MEETING]:
             self.follow_meeting(case_id, case.decision, changes)
-        return {**cells, ReferralsTab.DECIDED_WITH: now.record()}
+        return {**cells, ReferralsTab.DECIDED_WITH: record}
 
     def follow_meeting(self, case_id: str, decision: Decision, changes: CaseChanges) -> None:
         """Cancel the case's proposed route-meetings the decision does not need; ask for the one it does."""

@@ -116,6 +116,8 @@ class StepPlanner:
         self.plan_ = StepsPlan()
         self.ids: set[str] = set()
         self.teams: set[str] = set()  # cases with a team around the child arranged
+        # Steps made and wanted by the cells they are read from: cases repeat a few decisions.
+        self._wanted: dict[tuple[str, str, str], tuple[list[str], list[str]]] = {}
 
     def plan(
         self,
@@ -175,9 +177,7 @@ class StepPlanner:
         """The steps the case's decision needs, each made once (closed cases get no new ones)."""
         if referral.get(ReferralsTab.STATUS, "").strip() == CLOSED:
             return
-        made = split_list(referral.get(ReferralsTab.STEPS_MADE, ""))
-        decision = decision_now(referral)
-        wanted = [s for s in routing_steps(decision.actions, decision.flags) if s not in made]
+        made, wanted = self.wanted(referral)
         if not wanted:
             return
         try:
@@ -191,6 +191,21 @@ class StepPlanner:
             REFERRALS, ReferralsTab.CASE_ID, case_id, {ReferralsTab.STEPS_MADE: ", ".join(made + wanted)}
         )
         self.plan_.batch.updates.append(update)
+
+    def wanted(self, referral: Mapping[str, str]) -> tuple[list[str], list[str]]:
+        """The steps the case's decision made already, and those it needs that are not made yet."""
+        cells = (
+            referral.get(ReferralsTab.STEPS_MADE, ""),
+            referral.get(ReferralsTab.ACTIONS, ""),
+            referral.get(ReferralsTab.FLAGS, ""),
+        )
+        known = self._wanted.get(cells)
+        if known is None:
+            made = split_list(cells[0])
+            decision = decision_now(referral)
+            known = (made, [s for s in routing_steps(decision.actions, decision.flags) if s not in made])
+            self._wanted[cells] = known
+        return list(known[0]), list(known[1])
 
     def meeting(self, row: Mapping[str, str], referral: Mapping[str, str], numbers: dict[str, int]) -> None:
         """A meeting's decisions acted on once when it is Held; a reason for a value that is not one."""

@@ -305,3 +305,27 @@ def test_clearing_an_override_returns_the_case_to_its_rules(ctx: Context) -> Non
     row = case(ctx, CASE_1)
     assert (row[ReferralsTab.ROUTE], row[ReferralsTab.DECIDED_WITH]) == ("early_help", "")
     assert audited(ctx, "case decided again")[0].startswith("with the answers on the form: route: universal")
+
+
+def test_the_same_values_on_several_cases_decide_each_case_and_give_each_its_reason(ctx: Context) -> None:
+    refer(
+        ctx,
+        {"traffic_light": "Red"},
+        {"traffic_light": "Red", "child_first_name": "Sam"},
+        {"traffic_light": "Red", "child_first_name": "Alex"},
+    )
+    run_meetings(ctx)
+    for case_id in (CASE_1, CASE_2):  # read once for both: each still gets the reason
+        set_case(ctx, case_id, {ReferralsTab.ROUTE_OVERRIDE: "early help"})
+    set_case(ctx, CASE_3, {ReferralsTab.ROUTE_OVERRIDE: "universal"})
+    report = run_meetings(ctx)
+    assert report.decided == [CASE_3]
+    unusable = "Route override 'early help' is not a route"
+    for case_id in (CASE_1, CASE_2):
+        assert case(ctx, case_id)[ReferralsTab.REASON].startswith(unusable)
+    for case_id in (CASE_1, CASE_2):
+        set_case(ctx, case_id, {ReferralsTab.ROUTE_OVERRIDE: "universal"})
+    report = run_meetings(ctx)
+    assert report.decided == [CASE_1, CASE_2]  # the third, decided with these values, is not again
+    assert [case(ctx, c)[ReferralsTab.ROUTE] for c in (CASE_1, CASE_2, CASE_3)] == ["universal"] * 3
+    assert {case(ctx, c)[ReferralsTab.REASON] for c in (CASE_1, CASE_2, CASE_3)} == {""}

@@ -288,3 +288,19 @@ def test_a_closed_case_gets_no_new_steps(ctx: Context) -> None:
     ctx.workbook.write(WriteBatch(updates=[Update(REFERRALS, "Case ID", CASE, {"Status": "Closed"})]))
     run_meetings(ctx)
     assert steps(ctx) == {}
+
+
+def test_cases_with_the_same_decision_each_get_the_steps_they_have_not_had(ctx: Context) -> None:
+    refer(ctx, traffic_light="Red")
+    run_meetings(ctx)
+    refer(
+        ctx,
+        "10/03/2026 09:30:00",
+        traffic_light="Red",
+        child_first_name="Sam",
+        referrer_email="b@example.org",
+    )
+    report = run_meetings(ctx)
+    second = "HSB-2026-0002"
+    assert sorted(report.steps_created) == sorted(k.replace(CASE, second) for k in steps(ctx) if CASE in k)
+    assert len(steps(ctx)) == 8
