@@ -3,7 +3,9 @@
 Prints one JSON line per register size (100, 5,000 and 50,000 referrals) with requests, wall time and
 peak Python memory of three runs, each holding the lease as on Google: the register's first run (it
 anchors the rows coordinators typed and adds the Job status rows, once), a busy run (20 new
-responses, their meetings to invite, a review reminder due) and an idle one (nothing to do). Target:
+responses, their meetings to invite, a review reminder due) and an idle one (nothing to do). The
+whole is done ``--repeat`` times (3) from a new register, and each run is shown as its median,
+with every repetition's seconds beside it (so one slow moment of a shared machine shows). Target:
 the same request count at every size, at most 3 idle and 12 busy, and under 10 seconds per busy run
 at 50,000. Beside each size it prints the naive figure: the same new rows written one request per
 row (gspread's append_row, measured at 100 rows) plus one request per referral read row by row.
@@ -21,6 +23,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -178,6 +181,17 @@ def run_size(size: int) -> dict[str, object]:
         fake.stop()
 
 
+def median_of(repeats: list[dict[str, Any]]) -> dict[str, Any]:
+    """One size's figures: each run's median repetition, with every repetition's seconds beside it."""
+    figures = dict(repeats[0])
+    for run in ("first_run", "busy_run", "idle_run"):
+        runs = sorted((r[run] for r in repeats), key=lambda r: r["seconds"])
+        figures[run] = {**runs[len(runs) // 2], "seconds_each": [r[run]["seconds"] for r in repeats]}
+        if len({r["requests"] for r in runs}) > 1:  # never seen: the count is the same every time
+            figures[run]["requests_each"] = [r[run]["requests"] for r in repeats]
+    return figures
+
+
 def naive(count: int) -> dict[str, object]:
     """The row-by-row way: gspread's append_row per referral."""
     import gspread
@@ -209,9 +223,10 @@ def naive(count: int) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 5_000, 50_000])
+    parser.add_argument("--repeat", type=int, default=3, help="times to measure each size (median shown)")
     args = parser.parse_args()
     for size in args.sizes:
-        print(json.dumps(run_size(size)), flush=True)
+        print(json.dumps(median_of([run_size(size) for _ in range(args.repeat)])), flush=True)
     print(json.dumps(naive(100)), flush=True)
 
 
