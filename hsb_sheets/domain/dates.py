@@ -8,6 +8,7 @@ dates are errors, never guesses. :func:`parse_instant` reads only the forms no l
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -23,6 +24,15 @@ _ISO_MOMENT = re.compile(
     r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?"
 )
 _MICROSECONDS_PER_DAY = 86_400_000_000
+# Fast paths for the forms the jobs and Google write. Each hands anything it cannot be sure of to the
+# general code below, so that every text gives the same answer (or error) either way. ASCII digits only:
+# ``\d`` matches other scripts' digits too, which int() reads and fromisoformat() does not.
+_PLAIN_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PLAIN_SLASHED = re.compile(r"[0-9]{2}/[0-9]{2}/[0-9]{4}")
+_PLAIN_MOMENT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{6})?)?)?"
+)
 # Serials for 1 Jan 1900 .. 31 Dec 2199: anything else is not a plausible date.
 _SERIAL_RANGE = (2, 109_574)
 
@@ -40,6 +50,14 @@ def _build(year: int, month: int, day: int) -> date:
 
 def parse_date(text: str, locale: str = "en-GB") -> date:
     """Parse one date; raise DateFormatError when it is incomplete, impossible or unrecognised."""
+    try:
+        if _PLAIN_ISO.fullmatch(text):
+            return date.fromisoformat(text)
+        if _PLAIN_SLASHED.fullmatch(text):
+            dd, mm = (text[3:5], text[:2]) if locale == "en-US" else (text[:2], text[3:5])
+            return date.fromisoformat(f"{text[6:]}-{mm}-{dd}")
+    except ValueError:
+        pass  # an impossible date: the general code says so
     value = text.strip()
     if not value:
         raise DateFormatError("is empty")
@@ -63,6 +81,11 @@ def parse_timestamp(text: str, locale: str = "en-GB") -> datetime:
     Fractions of a second are kept to the microsecond (``2026-12-01 14:03:07.123456``, as the local
     web form writes it; further digits are dropped). An ISO timestamp reads the same in every locale.
     """
+    if _PLAIN_MOMENT.fullmatch(text):
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass  # an impossible date or time: the general code says which
     value = text.strip().replace("T", " ")
     if _SERIAL.fullmatch(value):
         serial = float(value)
@@ -93,6 +116,9 @@ def serial_microseconds(serial: str | float) -> int:
     whole millisecond that millisecond, else it is the nearest microsecond. The same text always
     gives the same answer.
     """
+    # type() is float, not a subclass of it, whose repr may be another text
+    if type(serial) is float and (fast := _float_serial_microseconds(serial)) is not None:
+        return fast
     number = Decimal(serial if isinstance(serial, str) else repr(serial))
     total = number * _MICROSECONDS_PER_DAY
     unit = _MICROSECONDS_PER_DAY * Decimal(10) ** (number.adjusted() - 14) if number else Decimal(0)
@@ -102,6 +128,37 @@ def serial_microseconds(serial: str | float) -> int:
         if abs(total - nearest) <= slack:
             return int(nearest)
     return int(total.to_integral_value())
+
+
+def _float_serial_microseconds(serial: float) -> int | None:
+    """:func:`serial_microseconds` of a float in [0, 10**6) by float arithmetic, or None when unsure.
+
+    The exact answer works on ``D = Decimal(repr(serial))``, within half an ulp of ``serial``. The
+    fraction of the day in microseconds is computed in floats within half an ulp of its own; the
+    answer is given only when the whole interval these errors allow lies clearly inside or clearly
+    outside the slack of the same whole second, millisecond or microsecond, so it is the exact answer.
+    """
+    if not 0.0 <= serial < 1e6:  # NaN and infinities fail this too
+        return None
+    days = int(serial)
+    fraction = (serial - days) * _MICROSECONDS_PER_DAY  # serial - days is exact
+    error = (_MICROSECONDS_PER_DAY * math.ulp(serial) + math.ulp(fraction)) / 2 + 2**-20
+    # max(1, one unit of D's 15th significant digit): D has as many digits before the point as serial.
+    slack = 1.0 if serial < 1e4 else 8.64 if serial < 1e5 else 86.4
+    for step in (1e6, 1e3):
+        below = fraction % step  # exact, as are the distance and the multiple below
+        if below > step / 2:
+            distance, nearest = step - below, fraction - below + step
+        else:
+            distance, nearest = below, fraction - below
+        if distance + error < slack:
+            return days * _MICROSECONDS_PER_DAY + int(nearest)
+        if distance - error <= slack:
+            return None
+    whole = round(fraction)
+    if abs(fraction - whole) + error < 0.5:
+        return days * _MICROSECONDS_PER_DAY + whole
+    return None
 
 
 def parse_instant(text: str) -> datetime | None:

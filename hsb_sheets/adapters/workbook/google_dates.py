@@ -49,7 +49,8 @@ def number_of(text: str, kind: str) -> float | None:
 def cell_text(number: float | str, kind: str) -> str | None:
     """A date cell's number as the text the jobs wrote, for a column written as ``kind``."""
     try:
-        return serial_text(number if isinstance(number, str) else repr(float(number)), _KINDS[kind])
+        # A float, not its repr: serial_microseconds reads a float as Decimal(repr(float)) all the same.
+        return serial_text(number if isinstance(number, str) else float(number), _KINDS[kind])
     except (ValueError, ArithmeticError):
         return None
 

@@ -38,6 +38,11 @@ _NOT_TOKENS = re.compile(r'"[^"]*"|\\.|_.|\*.|\[[^\]]*\]')
 _AM_PM = re.compile(r"AM/PM|A/P", re.IGNORECASE)
 _ELAPSED = re.compile(r"\[(h+|m+|s+)\]", re.IGNORECASE)
 _LAST_SERIAL = 2_958_465  # 31 December 9999
+_DAY = 86_400_000_000  # microseconds
+# The 1900 system's serials from 1 March 1900 (after Lotus's 29 February 1900) to the last date, in
+# microseconds: the days counted from 30 December 1899.
+_EPOCH_1900 = dt.datetime(1899, 12, 30)
+_COUNTED_FROM_1899_12_30 = range(60 * _DAY, (_LAST_SERIAL + 1) * _DAY)
 DATE_CODE = "dd/mm/yyyy"
 DATE_TIME_CODE = "dd/mm/yyyy hh:mm"
 # Shows as DATE_TIME_CODE (the empty sections are for negative numbers and zero, which no date is);
@@ -109,7 +114,15 @@ def serial_text(serial: float | str, kind: int, date1904: bool = False) -> str |
     """
     if not 0 <= float(serial) <= _LAST_SERIAL:
         return None
-    days, microsecond_of_day = divmod(serial_microseconds(serial), 86_400_000_000)
+    microseconds = serial_microseconds(serial)
+    if microseconds in _COUNTED_FROM_1899_12_30 and not date1904:  # the common case, more cheaply
+        moment = _EPOCH_1900 + dt.timedelta(0, 0, microseconds)
+        if kind == DateKind.DATE and microseconds % _DAY == 0:
+            return moment.date().isoformat()
+        if kind == DateKind.MINUTES and microseconds % 60_000_000 == 0:
+            return moment.isoformat(" ", "minutes")
+        return str(moment)  # isoformat(" "): the microseconds shown only when there are some
+    days, microsecond_of_day = divmod(microseconds, _DAY)
     of_day = dt.timedelta(microseconds=microsecond_of_day)
     spec = "seconds" if microsecond_of_day % 1_000_000 == 0 else "microseconds"
     if kind == DateKind.MINUTES and microsecond_of_day % 60_000_000 == 0:
