@@ -63,6 +63,15 @@ class Grid:
     # None: the rest of a row is stored as shown (see :meth:`stored`).
     effective: list[dict[int, Mapping[str, Any]] | None] = field(default_factory=list)
     dates: Mapping[str, str] = field(default_factory=dict)  # date columns the jobs write, and how
+    # The table's rows by key, per key column, found once while the table stays as it is (:func:`remember`
+    # forgets them when it changes the table: nothing else does).
+    keys: dict[Key, KeyIndex] = field(default_factory=dict, repr=False, compare=False)
+
+    def key_index(self, key_column: Key) -> KeyIndex:
+        """The table's rows by key (see :func:`check_unique_keys`), kept until the table changes."""
+        if key_column not in self.keys:
+            self.keys[key_column] = check_unique_keys(self.table, key_column)
+        return self.keys[key_column]
 
     def position(self, anchor: int) -> int | None:
         """The table row holding an anchor, or None if that row is gone."""
@@ -132,15 +141,11 @@ def plan_rows(
     A repair whose anchor is no longer in the tab (its row was deleted) is dropped.
     """
     tables = {name: grid.table for name, grid in grids.items()}
-    plan_writes(tables, WriteBatch(list(appends), list(updates)))  # the shared checks: tabs, columns, keys
+    batch = WriteBatch(list(appends), list(updates))
+    plan_writes(tables, batch, lambda table, key: grids[table.name].key_index(key))  # the shared checks
     plan = WritePlan(headers={name: list(tables[name].header) for name in grids})
-    indexes: dict[tuple[str, Key], KeyIndex] = {}
     for update in updates:
-        if (update.tab, update.key_column) not in indexes:
-            indexes[(update.tab, update.key_column)] = check_unique_keys(
-                tables[update.tab], update.key_column
-            )
-        position = indexes[(update.tab, update.key_column)].position(update.key_column, update.key)
+        position = grids[update.tab].key_index(update.key_column).position(update.key_column, update.key)
         anchor = grids[update.tab].anchors[position]
         plan.placed.append(Placed(update.tab, position + 1, dict(update.values), anchor, origin=update))
     where = {name: grid.positions() for name, grid in grids.items()}
@@ -518,8 +523,10 @@ def remember(grids: Mapping[str, Grid], plan: WritePlan) -> None:
         grid.anchors[start - 1 : start - 1] = [None] * count
         grid.effective[start - 1 : start - 1] = [None] * count
         grid.row_count += count
+        grid.keys.clear()
     for placed in plan.placed:
         grid, position = grids[placed.tab], placed.row - 1  # rows are inserted below every row written
+        grid.keys.clear()  # a key may have changed
         if grid.anchors[position] is None:
             grid.anchors[position] = placed.anchor
         grid.table.rows[position] = _written(grid, grid.table.rows[position], placed)

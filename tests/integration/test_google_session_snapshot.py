@@ -1,9 +1,10 @@
-"""On Google, a column's values as stored stay row for row with the table through a session's writes.
+"""On Google, a session's snapshot stays in step with its own writes: stored values and rows by key.
 
 The read keeps only the cells holding an effectiveValue (numbers, date-times); a session's writes
 (rows inserted for appends, rows updated, rows repaired after a coordinator's edit) keep them in step.
 Over the fake Sheets server, ``read_values`` within the session must give exactly what a fresh read
-of the spreadsheet gives afterwards, row for row.
+of the spreadsheet gives afterwards, row for row; and a keyed update finds its row as the session's
+earlier writes (appends, a changed key) left the tab.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import requests
 from hsb_sheets.adapters.workbook.base import Append, Update, WriteBatch
 from hsb_sheets.adapters.workbook.google_sheets import SheetsHTTPClient, SheetsWorkbook
 from hsb_sheets.domain.tabs import TabSpec
+from hsb_sheets.errors import WorkbookError
 from tests.fakes.google_sheets import FakeSheets, Value, serial_of
 
 SHEET = "stored-values-under-test"
@@ -97,3 +99,20 @@ def test_stored_values_of_a_row_repaired_after_a_column_was_inserted_are_as_read
         stamps, notes = book.read_values("Cases", "Stamp"), book.read_values("Cases", "Notes")
     assert notes == ["note 0", "moved", "note 2", "note 3", "new"] == fresh(fake, "Notes")
     assert stamps == fresh(fake, "Stamp") and stamps[0] == str(serial_of(FIRST))
+
+
+def test_rows_are_found_by_key_as_the_sessions_own_writes_left_them(fake: FakeSheets) -> None:
+    book = filled(fake)
+    with book.session():
+        book.write(WriteBatch(appends=[Append("Cases", {"Case ID": "C4"})]))
+        book.write(WriteBatch(updates=[Update("Cases", "Case ID", "C4", {"Notes": "appended"})]))
+        book.write(WriteBatch(updates=[Update("Cases", "Case ID", "C1", {"Case ID": "C9"})]))
+        book.write(WriteBatch(updates=[Update("Cases", "Case ID", "C9", {"Notes": "renamed"})]))
+        with pytest.raises(WorkbookError, match="no row with Case ID 'C1'"):
+            book.write(WriteBatch(updates=[Update("Cases", "Case ID", "C1", {"Notes": "gone"})]))
+        book.write(WriteBatch(updates=[Update("Cases", "Case ID", "C0", {"Case ID": "C9"})]))
+        with pytest.raises(WorkbookError, match="'C9' on two rows"):
+            book.write(WriteBatch(updates=[Update("Cases", "Case ID", "C9", {"Notes": "which?"})]))
+    cases = workbook(fake).read(["Cases"])["Cases"]
+    assert cases.column("Case ID") == ["C9", "C9", "C2", "C3", "C4"]
+    assert cases.column("Notes") == ["note 0", "renamed", "note 2", "note 3", "appended"]
