@@ -171,13 +171,23 @@ class KeyedRows(Mapping[Any, Mapping[str, str]]):
     """A tab's rows by key, each made a mapping only when asked for.
 
     A delivery sends a few emails but the tabs hold every case: indexing the key columns alone, not
-    making every row a dict, keeps a 50,000-row register's delivery quick. A key on several rows
-    gives the last, as a dict built from the rows would.
+    making every row a dict, keeps a 50,000-row register's delivery quick, and the index is made
+    only when first asked (most deliveries of a run have nothing to send). A key on several rows
+    gives the last, as a dict built from the rows would. The table is read as it is then: a table
+    as read, which nobody changes.
     """
 
     def __init__(self, table: Table, key: Callable[[list[str]], Any]) -> None:
         self._table = table
-        self._at = {k: i for i, row in enumerate(table.rows) if (k := key(row))}
+        self._key = key
+        self._index: dict[Any, int] | None = None
+
+    @property
+    def _at(self) -> dict[Any, int]:
+        if self._index is None:
+            key = self._key
+            self._index = {k: i for i, row in enumerate(self._table.rows) if (k := key(row))}
+        return self._index
 
     def __getitem__(self, key: object) -> Mapping[str, str]:
         return dict(zip(self._table.header, self._table.rows[self._at[key]], strict=False))

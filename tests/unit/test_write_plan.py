@@ -7,7 +7,13 @@ import copy
 import pytest
 
 from hsb_sheets.adapters.workbook.base import Append, Table, Update, WriteBatch
-from hsb_sheets.adapters.workbook.plan import apply_plan, plan_writes, table_from_values, trim_header
+from hsb_sheets.adapters.workbook.plan import (
+    apply_plan,
+    check_unique_keys,
+    plan_writes,
+    table_from_values,
+    trim_header,
+)
 from hsb_sheets.errors import WorkbookError
 
 HEADER = ["Case ID", "Intervention", "Start", "Notes"]
@@ -78,6 +84,15 @@ def test_a_repeated_key_is_refused_even_if_another_key_is_fine() -> None:
     assert str(refused.value) == (
         "The 'Interventions' tab has 'HSB-1' on two rows; remove one so jobs know which to update."
     )
+
+
+def test_a_repeated_key_is_refused_beside_rows_without_a_key_of_one_column_or_several() -> None:
+    read = tables(["HSB-1", "AIM", "", ""], ["", "", "", ""], [" ", "", "", ""], ["HSB-1 ", "AIM", "", ""])
+    for key_column, key in (("Case ID", "HSB-1"), (("Case ID", "Intervention"), ("HSB-1", "AIM"))):
+        with pytest.raises(WorkbookError, match="on two rows"):
+            plan_writes(read, WriteBatch(updates=[Update("Interventions", key_column, key, {"Notes": "x"})]))
+        index = check_unique_keys(read["Interventions"], key_column)
+        assert list(index.positions) == [key] and index.repeated == {key}  # rows without a key: no keyed rows
 
 
 def test_appends_reuse_blank_rows_at_the_bottom_only() -> None:

@@ -37,10 +37,9 @@ the error says to check those tabs.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import compress
+from itertools import compress, repeat
 from typing import Any
 
 from hsb_sheets.adapters.workbook import a1, google_dates
@@ -60,8 +59,19 @@ class Grid:
     row_count: int
     anchors: list[int | None]  # one per table row
     extra: list[int] = field(default_factory=list)  # ids of second anchors on a row, to delete
-    stored: list[list[str]] = field(default_factory=list)  # each table row's values unformatted, as text
+    # Per table row, its cells holding an effectiveValue (a number, date-time or boolean) by column, or
+    # None: the rest of a row is stored as shown (see :meth:`stored`).
+    effective: list[dict[int, Mapping[str, Any]] | None] = field(default_factory=list)
     dates: Mapping[str, str] = field(default_factory=dict)  # date columns the jobs write, and how
+    # The table's rows by key, per key column, found once while the table stays as it is (:func:`remember`
+    # forgets them when it changes the table: nothing else does).
+    keys: dict[Key, KeyIndex] = field(default_factory=dict, repr=False, compare=False)
+
+    def key_index(self, key_column: Key) -> KeyIndex:
+        """The table's rows by key (see :func:`check_unique_keys`), kept until the table changes."""
+        if key_column not in self.keys:
+            self.keys[key_column] = check_unique_keys(self.table, key_column)
+        return self.keys[key_column]
 
     def position(self, anchor: int) -> int | None:
         """The table row holding an anchor, or None if that row is gone."""
@@ -70,6 +80,18 @@ class Grid:
     def positions(self) -> dict[int, int]:
         """Table row by anchor id."""
         return {held: i for i, held in enumerate(self.anchors) if held is not None}
+
+    def stored(self, column: str) -> list[str]:
+        """One column's values as stored, row for row: a cell's effectiveValue as text, else as shown.
+
+        Only the few cells holding an effectiveValue are kept from the read (one column of one tab
+        is ever asked for), so a 50,000-row tab costs no second copy of its rows.
+        """
+        at = self.table.index(column)
+        return [
+            row[at] if held is None or at not in held else _unformatted(held[at])
+            for row, held in zip(self.table.rows, self.effective, strict=True)
+        ]
 
 
 @dataclass(frozen=True)
@@ -119,15 +141,11 @@ def plan_rows(
     A repair whose anchor is no longer in the tab (its row was deleted) is dropped.
     """
     tables = {name: grid.table for name, grid in grids.items()}
-    plan_writes(tables, WriteBatch(list(appends), list(updates)))  # the shared checks: tabs, columns, keys
+    batch = WriteBatch(list(appends), list(updates))
+    plan_writes(tables, batch, lambda table, key: grids[table.name].key_index(key))  # the shared checks
     plan = WritePlan(headers={name: list(tables[name].header) for name in grids})
-    indexes: dict[tuple[str, Key], KeyIndex] = {}
     for update in updates:
-        if (update.tab, update.key_column) not in indexes:
-            indexes[(update.tab, update.key_column)] = check_unique_keys(
-                tables[update.tab], update.key_column
-            )
-        position = indexes[(update.tab, update.key_column)].position(update.key_column, update.key)
+        position = grids[update.tab].key_index(update.key_column).position(update.key_column, update.key)
         anchor = grids[update.tab].anchors[position]
         plan.placed.append(Placed(update.tab, position + 1, dict(update.values), anchor, origin=update))
     where = {name: grid.positions() for name, grid in grids.items()}
@@ -414,22 +432,20 @@ def grid_from_sheet(sheet: Mapping[str, Any], dates: Mapping[str, Mapping[str, s
     jobs write."""
     properties = sheet["properties"]
     data = (sheet.get("data") or [{}])[0]
-    cells = [r.get("values", []) for r in data.get("rowData", [])]
-    values = [list(map(_shown, r)) for r in cells]
+    cells: list[list[dict[str, Any]]] = [r.get("values", []) for r in data.get("rowData", [])]
+    values = [list(map(dict.get, r, _FORMATTED, _NOTHING)) for r in cells]  # C speed: 50,000 rows
     while values and not any(values[-1]):
         values.pop()
     header = values[0] if values else []
     while header and not header[-1]:
         header.pop()
     width = len(header)
+    effective = [_effective(r, width) for r in cells[1 : len(values)]]
     written = {c: k for c, k in (dates or {}).get(properties["title"], {}).items() if c in header}
     for column, kind in written.items():
-        _as_written(cells, values, header.index(column), kind)
+        _as_written(effective, values, header.index(column), kind)
     rows = [r if len(r) == width else (r + [""] * width)[:width] for r in values[1:]]  # r: a fresh list
     table = Table(properties["title"], header, rows)
-    # A row of text only is stored as shown: its table row stands for it (the mask asks for no
-    # stringValue); a row with a number, date-time or boolean has its own.
-    stored = [_stored(r, row) for r, row in zip(cells[1 : len(values)], table.rows, strict=True)]
     held = list(_anchors(data.get("rowMetadata", [])))
     anchors = [ids[0] if ids else None for ids in held[1 : len(table.rows) + 1]]
     anchors += [None] * (len(table.rows) - len(anchors))
@@ -441,35 +457,36 @@ def grid_from_sheet(sheet: Mapping[str, Any], dates: Mapping[str, Mapping[str, s
         int(grid.get("rowCount", 0)),
         anchors,
         extra=extra,
-        stored=stored,
+        effective=effective,
         dates=written,
     )
 
 
-_shown = operator.methodcaller("get", "formattedValue", "")  # a cell's text as shown (C speed: 50,000 rows)
-_has_effective = operator.methodcaller("__contains__", "effectiveValue")
+# Arguments for map(dict.get, ...) and map(dict.__contains__, ...): twice as fast as a methodcaller
+_FORMATTED, _NOTHING, _EFFECTIVE = repeat("formattedValue"), repeat(""), repeat("effectiveValue")
+
+
+def _effective(cells: list[dict[str, Any]], width: int) -> dict[int, Mapping[str, Any]] | None:
+    """A row's cells within the header's width holding an effectiveValue, by column; None if none do."""
+    kept = list(compress(range(width), map(dict.__contains__, cells, _EFFECTIVE)))  # stops at the shorter
+    return {i: cells[i] for i in kept} if kept else None
 
 
 def _as_written(
-    cells: Sequence[Sequence[Mapping[str, Any]]], values: list[list[str]], at: int, kind: str
+    effective: Sequence[Mapping[int, Mapping[str, Any]] | None], values: list[list[str]], at: int, kind: str
 ) -> None:
-    """A date column's numbers read as the text the jobs wrote (what does not read as one is shown)."""
-    for r in range(1, len(values)):
-        if at < len(cells[r]) and "numberValue" in cells[r][at].get("effectiveValue", {}):
-            text = google_dates.cell_text(cells[r][at]["effectiveValue"]["numberValue"], kind)
-            if text is not None:
-                values[r][at] = text
+    """A date column's numbers read as the text the jobs wrote (what does not read as one is shown).
 
-
-def _stored(cells: Sequence[Mapping[str, Any]], row: list[str]) -> list[str]:
-    """A table row's values as stored: its own list where a cell has an effectiveValue, else the row."""
-    kept = list(compress(range(len(row)), map(_has_effective, cells)))  # compress stops at the shorter
-    if not kept:
-        return row
-    stored = list(row)  # a cell without an effectiveValue is stored as shown
-    for i in kept:
-        stored[i] = _unformatted(cells[i])
-    return stored
+    Each number is read once per column: a column of dates holds the same days again and again.
+    """
+    texts: dict[float | str, str | None] = {}
+    for row, held in zip(values[1:], effective, strict=True):
+        if held is not None and at in held and "numberValue" in (value := held[at]["effectiveValue"]):
+            number = value["numberValue"]
+            if number not in texts:
+                texts[number] = google_dates.cell_text(number, kind)
+            if (text := texts[number]) is not None:
+                row[at] = text
 
 
 def _unformatted(cell: Mapping[str, Any]) -> str:
@@ -497,24 +514,27 @@ def remember(grids: Mapping[str, Grid], plan: WritePlan) -> None:
 
     A row written is replaced by a new list, never changed in place: tables read earlier in the
     session share the rows they were given (see ``SheetsWorkbook.read``) and keep them as read.
+    RAW text is stored as written, so a cell written is stored as it is shown from then on.
     """
     for tab, (start, count) in plan.inserts.items():
         grid = grids[tab]
         width = len(grid.table.header)
         grid.table.rows[start - 1 : start - 1] = [[""] * width for _ in range(count)]
         grid.anchors[start - 1 : start - 1] = [None] * count
-        grid.stored[start - 1 : start - 1] = [[""] * width for _ in range(count)]
+        grid.effective[start - 1 : start - 1] = [None] * count
         grid.row_count += count
+        grid.keys.clear()
     for placed in plan.placed:
         grid, position = grids[placed.tab], placed.row - 1  # rows are inserted below every row written
+        grid.keys.clear()  # a key may have changed
         if grid.anchors[position] is None:
             grid.anchors[position] = placed.anchor
-        shown, stored = grid.table.rows[position], grid.stored[position]
-        grid.table.rows[position] = _written(grid, shown, placed)
-        # RAW text is stored as written (a row of text only is its own stored row)
-        grid.stored[position] = (
-            grid.table.rows[position] if stored is shown else _written(grid, stored, placed)
-        )
+        grid.table.rows[position] = _written(grid, grid.table.rows[position], placed)
+        held = grid.effective[position]
+        if held is not None:
+            columns = {grid.table.index(c) for c in placed.values}
+            kept = {} if placed.full else {i: cell for i, cell in held.items() if i not in columns}
+            grid.effective[position] = kept or None
 
 
 def _written(grid: Grid, row: list[str], placed: Placed) -> list[str]:

@@ -258,8 +258,7 @@ class SheetsWorkbook:
                 grid = self._fetch([tab])[tab]
                 if self._depth:
                     self._grids[tab] = grid
-            index = grid.table.index(column)
-            return [row[index] for row in grid.stored]
+            return grid.stored(column)
 
     def held_open(self) -> HeldOpen | None:
         """Always None: people edit a Google spreadsheet live, beside the jobs, and no save undoes them."""

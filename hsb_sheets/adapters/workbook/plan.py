@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any
 
 from hsb_sheets.adapters.workbook.base import Key, Table, WriteBatch
 from hsb_sheets.errors import WorkbookError
@@ -60,8 +62,18 @@ class TabPlan:
         return changes
 
 
-def plan_writes(tables: Mapping[str, Table], batch: WriteBatch) -> dict[str, TabPlan]:
-    """Resolve a batch against the tabs it touches; WorkbookError (and no plan) if any part is wrong."""
+KeyIndexer = Callable[[Table, Key], "KeyIndex"]  # a tab's rows by key, as check_unique_keys gives them
+
+
+def plan_writes(
+    tables: Mapping[str, Table], batch: WriteBatch, key_index: KeyIndexer | None = None
+) -> dict[str, TabPlan]:
+    """Resolve a batch against the tabs it touches; WorkbookError (and no plan) if any part is wrong.
+
+    ``key_index`` gives a tab's rows by key (a backend may keep them while its tables stay unchanged);
+    by default they are found afresh (:func:`check_unique_keys`).
+    """
+    index_of = check_unique_keys if key_index is None else key_index
     plans: dict[str, TabPlan] = {}
 
     def plan_for(name: str) -> TabPlan:
@@ -76,7 +88,7 @@ def plan_writes(tables: Mapping[str, Table], batch: WriteBatch) -> dict[str, Tab
         if _blank(update.key):
             continue
         if (update.tab, update.key_column) not in indexes:
-            indexes[(update.tab, update.key_column)] = check_unique_keys(table, update.key_column)
+            indexes[(update.tab, update.key_column)] = index_of(table, update.key_column)
         row = indexes[(update.tab, update.key_column)].position(update.key_column, update.key) + 2
         changes = [CellChange(row, table.index(c) + 1, v) for c, v in update.values.items()]
         plan.updates.extend(changes)
@@ -148,16 +160,24 @@ def row_key(table: Table, key_column: Key) -> Callable[[list[str]], Key]:
 
 def check_unique_keys(table: Table, key_column: Key) -> KeyIndex:
     """Map each key to its row position, remembering keys found on more than one row."""
-    index = KeyIndex(table.name)
-    key_of = row_key(table, key_column)
-    for position, row in enumerate(table.rows):
-        key = key_of(row)
-        if not key or key == ("",) * len(key):
-            continue
-        if key in index.positions:
-            index.repeated.add(key)
-        index.positions[key] = position
-    return index
+    keys: list[Any]
+    blank: Key
+    if isinstance(key_column, str):  # the usual key: its cells stripped at C speed (50,000 rows)
+        keys, blank = list(map(str.strip, map(itemgetter(table.index(key_column)), table.rows))), ""
+    else:
+        key_of = row_key(table, key_column)
+        keys, blank = [key_of(row) for row in table.rows], ("",) * len(key_column)
+    positions: dict[Key, int] = dict(zip(keys, range(len(keys)), strict=True))  # on several rows: the last
+    positions.pop(blank, None)
+    repeated: set[Key] = set()
+    if len(positions) < len(keys) - keys.count(blank):  # some key is on two rows: which ones
+        seen: set[Key] = set()
+        for key in keys:
+            if key in seen:
+                repeated.add(key)
+            seen.add(key)
+        repeated.discard(blank)
+    return KeyIndex(table.name, positions, repeated)
 
 
 @dataclass
