@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hsb_sheets.adapters.calendar.memory import MemoryCalendar
 from hsb_sheets.adapters.lease.workbook import WorkbookLease
 from hsb_sheets.adapters.mail.memory import MemoryMailer
+from hsb_sheets.adapters.workbook.google_dates import number_of
 from hsb_sheets.adapters.workbook.google_sheets import SheetsHTTPClient, SheetsWorkbook
 from hsb_sheets.bootstrap import build_context
 from hsb_sheets.config import Settings
@@ -53,9 +54,10 @@ from hsb_sheets.services.rule_source import read_rule_csv
 from hsb_sheets.services.runner import run_jobs
 from hsb_sheets.services.setup import setup_register
 from tests.conftest import FixedClock, valid_answers
-from tests.fakes.google_sheets import FakeSheets
+from tests.fakes.google_sheets import FakeSheets, Value
 
 SHEET = "benchmark"
+FIRST_RECEIVED = datetime(2025, 1, 6, 9, 0)  # the register's oldest case (naive local time)
 NEW_ROWS = 20 * 3 + 20 * 2 + 2  # a busy run's rows: per response a case, an outbox and an audit row;
 # per meeting its row and the invitation's; a reminder's outbox and audit rows
 
@@ -76,13 +78,14 @@ def fill(ctx: Context, fake: FakeSheets, size: int) -> None:
         header.index(RESPONSE_ID),
         header.index(ctx.form.field("child_first_name").column),
     )
-    made = header.index(ReferralsTab.STEPS_MADE)
+    made, received = header.index(ReferralsTab.STEPS_MADE), header.index(ReferralsTab.RECEIVED)
     steps = [steps_made(dict(zip(header, r, strict=False))) for r in seeds]
     referrals.cells = [header]
     for n in range(size):
         row = list(seeds[n % 3]) + [""] * (len(header) - len(seeds[n % 3]))
         row[case], row[response], row[first] = f"HSB-2025-{n + 1:05d}", f"RB{n:014d}", f"Child{n}"
         row[header.index(ReferralsTab.MEETING)] = ""  # old cases: their meetings are long done
+        row[received] = received_cell(row[received], n)
         row[made] = steps[n % 3]  # and their next steps made long ago (done and tidied away)
         referrals.cells.append(row)
     referrals.rows = size + 6000
@@ -97,6 +100,16 @@ def fill(ctx: Context, fake: FakeSheets, size: int) -> None:
         row[columns.index(InterventionsTab.END_SUMMARY_RECORDED)] = "10/01/2026"
         interventions.cells.append(row)
     interventions.cells.append(open_intervention(columns))
+
+
+def received_cell(seed: str, n: int) -> str:
+    """Case n's *Received*, a date cell as the jobs write it: each case its own minute, so that no
+    run reads two cases' times as one (a register's are all different)."""
+    assert isinstance(seed, Value) and seed.pattern
+    moment = FIRST_RECEIVED + timedelta(minutes=n)
+    number = number_of(moment.isoformat(sep=" "), "date-time")
+    assert number is not None
+    return Value(number, seed.pattern)
 
 
 def steps_made(referral: Mapping[str, str]) -> str:
