@@ -15,9 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hsb_sheets.adapters.workbook.base import Key, Update
+from hsb_sheets.adapters.workbook.base import Update
 from hsb_sheets.adapters.workbook.google_rows import ANCHOR_KEY, Grid, shown
-from hsb_sheets.adapters.workbook.plan import KeyIndex, check_unique_keys
 
 WIDE_SLACK = 10  # blank rows below a tab also anchored when anchoring every row (rows inserted meanwhile)
 
@@ -34,12 +33,9 @@ def unanchored(
     lands where, and second anchors are deleted afterwards (:func:`anchor_requests`).
     """
     found: dict[str, set[int]] = {}
-    indexes: dict[tuple[str, Key], KeyIndex] = {}
     for update in updates:
         grid = grids[update.tab]
-        if (update.tab, update.key_column) not in indexes:
-            indexes[(update.tab, update.key_column)] = check_unique_keys(grid.table, update.key_column)
-        position = indexes[(update.tab, update.key_column)].positions.get(update.key)
+        position = grid.key_index(update.key_column).positions.get(update.key)
         if position is not None and grid.anchors[position] is None:
             found.setdefault(update.tab, set()).add(position + 1)
     if wide:
@@ -55,13 +51,8 @@ def still_there(grids: Mapping[str, Grid], updates: Sequence[Update]) -> tuple[l
     """The updates whose row is still in its tab, and the rows (shown) a coordinator deleted meanwhile."""
     kept: list[Update] = []
     gone: list[str] = []
-    indexes: dict[tuple[str, Key], KeyIndex] = {}
     for update in updates:
-        if (update.tab, update.key_column) not in indexes:
-            indexes[(update.tab, update.key_column)] = check_unique_keys(
-                grids[update.tab].table, update.key_column
-            )
-        if update.key in indexes[(update.tab, update.key_column)].positions:
+        if update.key in grids[update.tab].key_index(update.key_column).positions:
             kept.append(update)
         else:
             gone.append(shown(update))
