@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/intake.py
 	$(BIN)/python benchmarks/meetings.py
 	$(BIN)/python benchmarks/sheets_calls.py
+	$(BIN)/python benchmarks/date_reading.py
 	$(BIN)/python benchmarks/form_load.py
 
 clean:
