@@ -29,9 +29,11 @@ _MICROSECONDS_PER_DAY = 86_400_000_000
 # ``\d`` matches other scripts' digits too, which int() reads and fromisoformat() does not.
 _PLAIN_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PLAIN_SLASHED = re.compile(r"[0-9]{2}/[0-9]{2}/[0-9]{4}")
+# Only real times of day: a Python newer than 3.11 reads 24:00 as the next midnight, which the
+# general code refuses.
 _PLAIN_MOMENT = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    r"(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{6})?)?)?"
+    r"(?:[ T](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{6})?)?)?"
 )
 # Serials for 1 Jan 1900 .. 31 Dec 2199: anything else is not a plausible date.
 _SERIAL_RANGE = (2, 109_574)

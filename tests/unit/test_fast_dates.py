@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -324,3 +325,26 @@ def test_parse_timestamp(text: str, locale: str) -> None:
 @example("01/01/0000", "en-GB")
 def test_parse_date(text: str, locale: str) -> None:
     same(dates.parse_date, parse_date, text, locale)
+
+
+class NewerDatetime(datetime):
+    """``datetime`` as a Python newer than 3.11 reads ISO text: ``24:00`` is the next day's midnight."""
+
+    @classmethod
+    def fromisoformat(cls, text: str) -> NewerDatetime:
+        day, _, clock = text.replace("T", " ").partition(" ")
+        if clock.startswith("24:00"):
+            moment = datetime.fromisoformat(day) + timedelta(days=1)
+            return cls(moment.year, moment.month, moment.day)
+        moment = datetime.fromisoformat(text)
+        return cls(*moment.timetuple()[:6], moment.microsecond)
+
+
+@pytest.mark.parametrize("text", ["2026-03-01 24:00", "2026-03-01T24:00:00", "2026-03-01 24:00:00.000000"])
+def test_a_time_past_midnight_is_refused_whatever_python_reads_it_as(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dates, "datetime", NewerDatetime)
+    with pytest.raises(dates.DateFormatError, match="impossible time"):
+        dates.parse_timestamp(text)
+    assert dates.parse_timestamp("2026-03-01 23:59:59") == datetime(2026, 3, 1, 23, 59, 59)

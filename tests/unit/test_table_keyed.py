@@ -28,3 +28,19 @@ def test_a_lookup_is_a_fresh_mapping_and_a_tab_without_the_column_has_no_rows_by
     assert keyed["HSB-2026-0001"] == {"Case ID": "HSB-2026-0001", "Status": "New"}
     assert table.rows == [["HSB-2026-0001", "New"]]
     assert dict(table.keyed("Lead professional")) == {}
+
+
+def test_a_column_named_twice_reads_as_its_last_as_every_row_mapping_has_it() -> None:
+    header = ["Case ID", "Status", "Area", "Status", "Case ID"]
+    table = Table("Referrals", header, [["HSB-2026-0001", "Closed", "North", "Open", "HSB-2026-0002"]])
+    [full] = table.records()
+    [some] = table.records(["Status", "Case ID"])
+    assert (
+        some
+        == {"Status": full["Status"], "Case ID": full["Case ID"]}
+        == {
+            "Status": "Open",
+            "Case ID": "HSB-2026-0002",
+        }
+    )
+    assert dict(table.keyed("Case ID")) == {"HSB-2026-0002": full}

@@ -89,7 +89,8 @@ class Table:
             for row in self.rows:
                 yield dict(zip(self.header, row, strict=False))
             return
-        wanted = [(c, self.header.index(c)) for c in dict.fromkeys(columns) if c in self.header]
+        at = {c: i for i, c in enumerate(self.header)}  # a name twice: the last, as records() has it
+        wanted = [(c, at[c]) for c in dict.fromkeys(columns) if c in at]
         for row in self.rows:
             yield {c: row[i] for c, i in wanted}
 
@@ -97,7 +98,8 @@ class Table:
         """The rows by one column's value (as it is; blanks left out, the last row of a value kept), each
         made a mapping only when asked for: a job that looks up a few cases need not map them all.
         A tab without the column has no rows by it."""
-        return Keyed(self, self.header.index(column) if column in self.header else None)
+        at = {c: i for i, c in enumerate(self.header)}  # a name twice: the last, as records() has it
+        return Keyed(self, at.get(column))
 
 
 class Keyed(Mapping[str, dict[str, str]]):
