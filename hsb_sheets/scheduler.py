@@ -22,6 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from hsb_sheets.config import Settings
 from hsb_sheets.errors import HsbError
 from hsb_sheets.logs import log
+from hsb_sheets.services.collection import collection_held
 from hsb_sheets.services.context import Context
 from hsb_sheets.services.runner import JOBS, JobFailed, hold_waiting, internal_error, run_job
 
@@ -63,6 +64,7 @@ class Turns:
             return
         with contextlib.ExitStack() as stack:
             wait = 0.0 if self.stopping.is_set() else self.lease_wait
+            stack.enter_context(collection_held())  # as run_jobs: see services/collection.py
             try:
                 stack.enter_context(hold_waiting(self.ctx.lease, wait, self._nap))
             except HsbError as problem:  # another process's run went on too long, or the lease is unreadable

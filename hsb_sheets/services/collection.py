@@ -4,8 +4,9 @@ A run reads every referral: on Google that is one answer of several million smal
 a JSON object), and each job then builds a row mapping per referral. CPython starts a collection
 each time allocations outnumber deallocations by a threshold (700 by default), and a full one scans
 every object alive, so building one large structure is slowed by repeated scans of itself: at 50,000
-referrals a run spent about a third of its time collecting (``benchmarks/sheets_calls.py``). Almost
-nothing a run builds forms a cycle, so reference counting frees it as ever; collection resumes as
+referrals a run spent about a third of its time collecting (``benchmarks/sheets_calls.py``). A ``run``
+and each of the worker's turns hold it (``run_jobs``, ``scheduler.Turns``). Almost nothing a run
+builds forms a cycle, so reference counting frees it as ever; collection resumes as
 the outermost run ends, and its next pass takes whatever cycles the run left. Mercurial does the same
 while it builds large containers (``util.nogc``, mercurial/util.py: "disable garbage collector
 [...] while building complex (huge) containers").

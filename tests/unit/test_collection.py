@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from hsb_sheets.scheduler import Turns
 from hsb_sheets.services import runner
 from hsb_sheets.services.collection import collection_held
 from hsb_sheets.services.context import Context
@@ -94,4 +95,14 @@ def test_overlapping_holds_resume_collection_only_when_the_last_ends() -> None:
     first_out.set()
     thread.join()
     assert during == [False]
+    assert gc.isenabled()
+
+
+def test_the_workers_turn_runs_its_jobs_with_collection_held(
+    memory_context: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, bool] = {}
+    probing(monkeypatch, seen)
+    Turns(memory_context, lease_wait=0, gather=0).tick("intake")
+    assert seen == {"intake": False}
     assert gc.isenabled()
