@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hsb_sheets.adapters.workbook.base import Update
-from hsb_sheets.adapters.workbook.google_rows import ANCHOR_KEY, Grid, shown
+from hsb_sheets.adapters.workbook.google_grid import ANCHOR_KEY, Grid
+from hsb_sheets.adapters.workbook.google_rows import shown
 
 WIDE_SLACK = 10  # blank rows below a tab also anchored when anchoring every row (rows inserted meanwhile)
 

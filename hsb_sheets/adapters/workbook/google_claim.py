@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hsb_sheets.adapters.workbook.google_rows import ANCHOR_KEY, Grid
+from hsb_sheets.adapters.workbook.google_grid import ANCHOR_KEY, Grid
 
 KEEP = 10  # claims kept on the tab (the newest); older ones are deleted by the next claim
 

@@ -40,7 +40,7 @@ from typing import Any
 from gspread.exceptions import APIError
 from gspread.urls import SPREADSHEET_URL
 
-from hsb_sheets.adapters.workbook import a1, google_anchors, google_claim, google_rows
+from hsb_sheets.adapters.workbook import a1, google_anchors, google_claim, google_grid, google_rows
 from hsb_sheets.adapters.workbook.base import HeldOpen, Table, Update, WriteBatch
 from hsb_sheets.adapters.workbook.google_client import (
     API_DISABLED,
@@ -48,6 +48,7 @@ from hsb_sheets.adapters.workbook.google_client import (
     SheetsHTTPClient,
     reasons,
 )
+from hsb_sheets.adapters.workbook.google_grid import Grid
 from hsb_sheets.adapters.workbook.google_layout import (
     LAYOUT_KEY,
     add_sheet_request,
@@ -58,7 +59,7 @@ from hsb_sheets.adapters.workbook.google_layout import (
     unprotect_requests,
     view_requests,
 )
-from hsb_sheets.adapters.workbook.google_rows import Grid, RowWrite
+from hsb_sheets.adapters.workbook.google_rows import RowWrite
 from hsb_sheets.adapters.workbook.responses_tab import responses_tab
 from hsb_sheets.domain.layout import Layout, written_dates
 from hsb_sheets.domain.tabs import FORM_RESPONSES, TabSpec
@@ -193,7 +194,7 @@ class SheetsWorkbook:
         params = {"includeGridData": "true", "fields": WHOLE_FIELDS}
         url = SPREADSHEET_URL % self.spreadsheet_id
         answer = self._call("read the register", lambda: self.http.request("get", url, params=params).json())
-        grids = [google_rows.grid_from_sheet(sheet, self.dates) for sheet in answer.get("sheets", [])]
+        grids = [google_grid.grid_from_sheet(sheet, self.dates) for sheet in answer.get("sheets", [])]
         properties = answer.get("properties", {})
         self._info = SpreadsheetInfo(
             str(properties.get("title", "")),
@@ -219,7 +220,7 @@ class SheetsWorkbook:
         )
         grids = {}
         for sheet in answer.get("sheets", []):
-            grid = google_rows.grid_from_sheet(sheet, self.dates)
+            grid = google_grid.grid_from_sheet(sheet, self.dates)
             grids[grid.table.name] = grid
         return {name: grids[name] for name in names}
 
@@ -351,7 +352,7 @@ class SheetsWorkbook:
                 lambda body=body: self.http.batch_update(self.spreadsheet_id, body),  # type: ignore[misc]
             )
             for sheet in answer.get("updatedSpreadsheet", {}).get("sheets", []):
-                grid = google_rows.grid_from_sheet(sheet, self.dates)
+                grid = google_grid.grid_from_sheet(sheet, self.dates)
                 grids[grid.table.name] = grid
             wide = bool(rows)
         return grids
@@ -404,7 +405,7 @@ class SheetsWorkbook:
                 f"write to the '{tab}' tab", lambda: self.http.batch_update(self.spreadsheet_id, body)
             )
             sheets = answer.get("updatedSpreadsheet", {}).get("sheets", [])
-            after = google_rows.grid_from_sheet(sheets[0], self.dates)
+            after = google_grid.grid_from_sheet(sheets[0], self.dates)
             if not google_claim.unchanged(before, after, keep):
                 self._forget()
             if self._depth:
