@@ -7,13 +7,12 @@ due and the register link. A calendar invitation (``invite_text``) never carries
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from hsb_sheets.adapters.mail.base import Attachment, Email
-from hsb_sheets.adapters.workbook.base import Table
+from hsb_sheets.adapters.workbook.base import Keyed, Table
 from hsb_sheets.domain.dates import DateFormatError, day_named, format_uk, moment_named, parse_timestamp
 from hsb_sheets.domain.digest import build_digest
 from hsb_sheets.domain.meetings import label
@@ -167,48 +166,13 @@ def _index(table: Table, key: str) -> dict[str, dict[str, str]]:
     return {record[key]: record for record in table.records() if record.get(key)}
 
 
-class KeyedRows(Mapping[Any, Mapping[str, str]]):
-    """A tab's rows by key, each made a mapping only when asked for.
-
-    A delivery sends a few emails but the tabs hold every case: indexing the key columns alone, not
-    making every row a dict, keeps a 50,000-row register's delivery quick, and the index is made
-    only when first asked (most deliveries of a run have nothing to send). A key on several rows
-    gives the last, as a dict built from the rows would. The table is read as it is then: a table
-    as read, which nobody changes.
-    """
-
-    def __init__(self, table: Table, key: Callable[[list[str]], Any]) -> None:
-        self._table = table
-        self._key = key
-        self._index: dict[Any, int] | None = None
-
-    @property
-    def _at(self) -> dict[Any, int]:
-        if self._index is None:
-            key = self._key
-            self._index = {k: i for i, row in enumerate(self._table.rows) if (k := key(row))}
-        return self._index
-
-    def __getitem__(self, key: object) -> Mapping[str, str]:
-        return dict(zip(self._table.header, self._table.rows[self._at[key]], strict=False))
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._at
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._at)
-
-    def __len__(self) -> int:
-        return len(self._at)
-
-
-def _by(table: Table, *columns: str, strip: bool = False) -> KeyedRows:
+def _by(table: Table, *columns: str, strip: bool = False) -> Keyed:
     """A tab's rows keyed by one column's value (as it is), or by several columns' stripped values."""
     at = [table.header.index(c) if c in table.header else None for c in columns]
     if not strip:
         [i] = at
-        return KeyedRows(table, (lambda row: "") if i is None else (lambda row: row[i]))
-    return KeyedRows(table, lambda row: tuple("" if i is None else row[i].strip() for i in at))
+        return Keyed(table, (lambda row: "") if i is None else (lambda row: row[i]))
+    return Keyed(table, lambda row: tuple("" if i is None else row[i].strip() for i in at))
 
 
 def lookup_from(tables: Mapping[str, Table]) -> Lookup:

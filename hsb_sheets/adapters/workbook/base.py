@@ -7,11 +7,11 @@ answer such as ``=HYPERLINK(...)`` is stored as the characters typed, never as a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from hsb_sheets.domain.layout import Layout
 from hsb_sheets.domain.tabs import TabSpec
@@ -98,25 +98,38 @@ class Table:
         """The rows by one column's value (as it is; blanks left out, the last row of a value kept), each
         made a mapping only when asked for: a job that looks up a few cases need not map them all.
         A tab without the column has no rows by it."""
-        at = {c: i for i, c in enumerate(self.header)}  # a name twice: the last, as records() has it
-        return Keyed(self, at.get(column))
+        at = {c: i for i, c in enumerate(self.header)}.get(column)  # a name twice: the last, as records()
+        return Keyed(self, (lambda row: "") if at is None else (lambda row: row[at]))
 
 
-class Keyed(Mapping[str, dict[str, str]]):
-    """A table's rows by a column's value, as :meth:`Table.keyed` gives them (a fresh dict per lookup)."""
+class Keyed(Mapping[Any, dict[str, str]]):
+    """A table's rows by a key made from each row, each made a mapping (a fresh dict) only when asked for.
 
-    def __init__(self, table: Table, column: int | None) -> None:
+    Indexing the key alone, not making every row a dict, keeps a lookup of a few cases in a 50,000-row
+    tab quick, and the index is made only when first asked. A falsy key leaves its row out; a key on
+    several rows gives the last, as a dict built from the rows would. The table is read as it is then:
+    a table as read, which nobody changes.
+    """
+
+    def __init__(self, table: Table, key: Callable[[list[str]], Any]) -> None:
         self._table = table
-        rows = table.rows if column is not None else []
-        self._at = {key: i for i, row in enumerate(rows) if (key := row[column or 0])}
+        self._key = key
+        self._index: dict[Any, int] | None = None
 
-    def __getitem__(self, key: str) -> dict[str, str]:
+    @property
+    def _at(self) -> dict[Any, int]:
+        if self._index is None:
+            key = self._key
+            self._index = {k: i for i, row in enumerate(self._table.rows) if (k := key(row))}
+        return self._index
+
+    def __getitem__(self, key: object) -> dict[str, str]:
         return dict(zip(self._table.header, self._table.rows[self._at[key]], strict=False))
 
     def __contains__(self, key: object) -> bool:
         return key in self._at
 
-    def __iter__(self) -> Iterator[str]:
+    def __iter__(self) -> Iterator[Any]:
         return iter(self._at)
 
     def __len__(self) -> int:
